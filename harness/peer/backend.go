@@ -1,0 +1,35 @@
+package peer
+
+import "time"
+
+// Backend is what a Go binding implements to become a peer: Serve turns it into a process
+// that speaks the protocol. Adapters live in harness/impl/*.
+type Backend interface {
+	// Info describes the implementation; Serve adds the protocol version and probes transports.
+	Info() Hello
+	// NewSocket creates a socket of an RFC type name ("REQ", ...) in the named context ("" =
+	// the default context). Contexts matter for inproc, which never crosses one.
+	NewSocket(typ, context string) (Socket, error)
+}
+
+// Socket is one ZeroMQ socket of a binding. Serve never calls one socket from two goroutines
+// at once unless the harness asks for it (it does not).
+//
+// Errors should be *WireError with a category; any other error becomes category "other".
+type Socket interface {
+	// Bind binds and returns the real endpoint: "tcp://127.0.0.1:*" asks for an ephemeral
+	// port, and the reply names the port that was chosen.
+	Bind(endpoint string) (string, error)
+	Connect(endpoint string) error
+	Unbind(endpoint string) error
+	Disconnect(endpoint string) error
+	SetOption(name string, value any) error
+	GetOption(name string) (any, error)
+	// Send sends one message (all frames, atomically). timeout 0 = do not wait: ErrAgain if the
+	// message cannot be queued now; timeout > 0 = ErrAgain after that long.
+	Send(frames [][]byte, timeout time.Duration) error
+	// Recv receives one whole message; ErrAgain when none arrives within timeout (0 = poll).
+	Recv(timeout time.Duration) ([][]byte, error)
+	// Close closes the socket; linger < 0 = the binding's default.
+	Close(linger time.Duration) error
+}
