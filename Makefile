@@ -1,0 +1,73 @@
+# zmqsuite — one command runs the main job (make run), one passes the tests (make test).
+# Both do their own set-up (make deps). Outputs go under out/.
+
+SHELL := bash
+.SHELLFLAGS := -o pipefail -ec
+GO ?= go
+OUT ?= out
+FILTER ?=
+PROCS ?= 2
+QUICK ?=
+export ZMQSUITE_ROOT := $(CURDIR)
+export ZMQSUITE_OUT := $(CURDIR)/$(OUT)
+
+# The libzmq peer needs cgo and libzmq's pkg-config file; without them zmqpeer is built
+# without it, and doctor and the matrix report libzmq as unavailable.
+PEER_TAGS := $(shell pkg-config --exists libzmq 2>/dev/null && [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -tags libzmq)
+ZMQPEER := $(CURDIR)/$(OUT)/bin/zmqpeer
+export ZMQSUITE_ZMQPEER := $(ZMQPEER)
+GINKGO := $(GO) tool ginkgo
+
+.PHONY: all deps build test unit pytest conformance bench bench-check report run doctor vet clean
+all: test
+
+deps:
+	@bash scripts/deps.sh
+
+build:
+	@mkdir -p $(OUT)/bin
+	$(GO) build $(PEER_TAGS) -o $(ZMQPEER) ./cmd/zmqpeer
+	$(GO) build -o $(OUT)/bin/zmqsuite ./cmd/zmqsuite
+
+doctor: deps build
+	@$(OUT)/bin/zmqsuite doctor
+
+vet:
+	gofmt -l . | (! grep .) || (echo "gofmt: files above need formatting"; exit 1)
+	$(GO) vet ./...
+	$(GO) vet -tags libzmq ./...
+
+# Unit tests of the harness, peers, scenarios and reports (the suites run below).
+unit: build
+	$(GO) test $(PEER_TAGS) -count=1 $$($(GO) list ./... | grep -v /suites/)
+
+pytest:
+	@py=$$(source scripts/python.sh && find_python) && echo "pyclients tests with $$py" && \
+	  "$$py" -m unittest discover -s pyclients -t . -v 2>&1 | tail -n 5
+
+# The conformance matrix: every case × transport × pairing. FILTER='transport:ipc && bind:pyzmq'
+# selects a slice by labels.
+conformance: build
+	@mkdir -p $(OUT)/conformance
+	$(GINKGO) -p --procs=$(PROCS) --keep-going --timeout=40m --poll-progress-after=60s \
+	  --output-dir=$(OUT)/conformance --json-report=ginkgo.json --junit-report=junit.xml \
+	  $(if $(FILTER),--label-filter='$(FILTER)') ./suites/conformance
+
+test: deps vet unit pytest conformance
+
+bench: build
+	@mkdir -p $(OUT)/bench
+	ZMQSUITE_QUICK=$(QUICK) $(GINKGO) --timeout=3h --output-dir=$(OUT)/bench --json-report=ginkgo.json \
+	  $(if $(FILTER),--label-filter='$(FILTER)') ./suites/bench
+
+bench-check: build
+	$(GINKGO) --timeout=20m --label-filter='kind:fidelity' ./suites/bench
+
+report: build
+	$(OUT)/bin/zmqsuite report --conformance $(OUT)/conformance/results.json --bench $(OUT)/bench/results.json --out $(OUT)/report
+
+run: deps conformance bench report
+	@echo "report: $(CURDIR)/$(OUT)/report/index.html"
+
+clean:
+	rm -rf $(OUT)

@@ -1,0 +1,223 @@
+package harness
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/zmqsuite/zmqsuite/harness/peer"
+)
+
+// Socket types by their RFC names.
+const (
+	PAIR   = "PAIR"
+	PUB    = "PUB"
+	SUB    = "SUB"
+	REQ    = "REQ"
+	REP    = "REP"
+	DEALER = "DEALER"
+	ROUTER = "ROUTER"
+	PULL   = "PULL"
+	PUSH   = "PUSH"
+	XPUB   = "XPUB"
+	XSUB   = "XSUB"
+)
+
+// Sides of a cell.
+const (
+	BindSide    = "bind"
+	ConnectSide = "connect"
+)
+
+// Default in-peer timeouts of a cell's operations. They bound waiting for something that
+// should happen; a case that expects nothing to happen passes its own, shorter, timeout.
+var (
+	RecvTimeout = 5 * time.Second
+	SendTimeout = 5 * time.Second
+	OpTimeout   = 10 * time.Second // control operations: socket, bind, setopt, close
+)
+
+// Cell is one point of the matrix: a transport, the implementation whose sockets bind, and
+// the one whose sockets connect. Inproc cells have one implementation and one context.
+// Its methods panic with *Fault, *StepError or *Unsupported; Run turns those into outcomes.
+type Cell struct {
+	Transport   string
+	BindImpl    *Impl
+	ConnectImpl *Impl
+	pool        *Pool
+
+	mu    sync.Mutex
+	socks []*Sock
+	steps []string
+	obs   observer
+}
+
+// NewCell makes a cell whose peers come from pool.
+func NewCell(pool *Pool, transport string, bind, connect *Impl) *Cell {
+	return &Cell{Transport: transport, BindImpl: bind, ConnectImpl: connect, pool: pool}
+}
+
+// StepError is a binding refusing an operation the case needed to succeed.
+type StepError struct {
+	Step string
+	Err  error
+}
+
+func (e *StepError) Error() string { return e.Step + ": " + e.Err.Error() }
+
+// Unwrap exposes the peer's WireError.
+func (e *StepError) Unwrap() error { return e.Err }
+
+// Unsupported is a capability a case needs that a side lacks: the case is skipped, with why.
+type Unsupported struct {
+	Impl, What string
+}
+
+func (u *Unsupported) Error() string { return u.Impl + " does not support " + u.What }
+
+// Opt is a socket option applied before bind/connect.
+type Opt struct {
+	Name  string
+	Value any
+}
+
+// Option builders: bytes options are base64 on the wire.
+func Subscribe(topic string) Opt { return Opt{"subscribe", b64(topic)} }
+func RoutingID(id string) Opt    { return Opt{"routing_id", b64(id)} }
+func IntOpt(name string, v int) Opt {
+	return Opt{name, v}
+}
+func BoolOpt(name string, v bool) Opt { return Opt{name, v} }
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// Impl returns the implementation of a side.
+func (c *Cell) Impl(side string) *Impl {
+	if side == BindSide || c.Transport == InProc {
+		return c.BindImpl
+	}
+	return c.ConnectImpl
+}
+
+// role maps a side to the pool role: inproc puts both sockets in the bind-side peer, in one
+// context, because inproc never crosses a context.
+func (c *Cell) role(side string) string {
+	if c.Transport == InProc {
+		return BindSide
+	}
+	return side
+}
+
+// Peer returns the live peer of a side, starting it if needed.
+func (c *Cell) Peer(ctx context.Context, side string) *Peer {
+	p, err := c.pool.Get(ctx, c.Impl(side), c.role(side))
+	if err != nil {
+		if f, ok := err.(*Fault); ok {
+			f.Role = side
+			panic(f)
+		}
+		panic(&StepError{Step: "start " + side + " peer", Err: err})
+	}
+	return p
+}
+
+// Hello returns what a side's implementation said about itself.
+func (c *Cell) Hello(ctx context.Context, side string) *peer.Hello { return c.Peer(ctx, side).Hello }
+
+// Require skips the case unless a side supports an option ("option:xpub_verbose"), a socket
+// type, or bench loops.
+func (c *Cell) Require(ctx context.Context, side string, socketTypes []string, options ...string) {
+	h := c.Hello(ctx, side)
+	for _, t := range socketTypes {
+		if !peer.Has(h.Caps.SocketTypes, t) {
+			panic(&Unsupported{Impl: h.Name, What: "socket type " + t})
+		}
+	}
+	for _, o := range options {
+		if !peer.Has(h.Caps.Options, o) {
+			panic(&Unsupported{Impl: h.Name, What: "option " + o})
+		}
+	}
+}
+
+// Steps returns the operations done so far, for failure messages.
+func (c *Cell) Steps() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.steps...)
+}
+
+func (c *Cell) step(s string) {
+	c.mu.Lock()
+	c.steps = append(c.steps, s)
+	c.mu.Unlock()
+}
+
+// Socket creates a socket of typ in a side's peer and applies opts.
+func (c *Cell) Socket(ctx context.Context, side, typ string, opts ...Opt) *Sock {
+	p := c.Peer(ctx, side)
+	if !peer.Has(p.Hello.Caps.SocketTypes, typ) {
+		panic(&Unsupported{Impl: p.Hello.Name, What: "socket type " + typ})
+	}
+	s := &Sock{cell: c, peer: p, Side: side, Type: typ}
+	rep := s.call(ctx, peer.Request{Op: peer.OpSocket, Type: typ}, OpTimeout, "create "+typ)
+	s.ID = rep.Socket
+	c.mu.Lock()
+	c.socks = append(c.socks, s)
+	n := 0
+	for _, o := range c.socks {
+		if o.Side == side && o.Type == typ {
+			n++
+		}
+	}
+	c.mu.Unlock()
+	s.Name = fmt.Sprintf("%s %s", side, typ)
+	if n > 1 {
+		s.Name = fmt.Sprintf("%s %s #%d", side, typ, n)
+	}
+	for _, o := range opts {
+		s.SetOpt(ctx, o.Name, o.Value)
+	}
+	return s
+}
+
+// Bind creates a socket on the bind side and binds it to a fresh endpoint of the transport.
+func (c *Cell) Bind(ctx context.Context, typ string, opts ...Opt) *Sock {
+	s := c.Socket(ctx, BindSide, typ, opts...)
+	s.BindNew(ctx)
+	return s
+}
+
+// Connect creates a socket on the connect side and connects it to to's endpoint.
+func (c *Cell) Connect(ctx context.Context, typ string, to *Sock, opts ...Opt) *Sock {
+	s := c.Socket(ctx, ConnectSide, typ, opts...)
+	s.ConnectTo(ctx, to)
+	return s
+}
+
+// ConnectN connects n sockets of typ to to, in order.
+func (c *Cell) ConnectN(ctx context.Context, typ string, n int, to *Sock, opts ...Opt) []*Sock {
+	out := make([]*Sock, n)
+	for i := range out {
+		out[i] = c.Connect(ctx, typ, to, opts...)
+	}
+	return out
+}
+
+// Close closes every socket the cell created (linger 0), best effort: it runs as cleanup,
+// also after a fault, and must not turn a result into another.
+func (c *Cell) Close(ctx context.Context) {
+	c.mu.Lock()
+	socks := c.socks
+	c.socks = nil
+	c.mu.Unlock()
+	for i := len(socks) - 1; i >= 0; i-- {
+		s := socks[i]
+		if s.closed || !s.peer.Alive() {
+			continue
+		}
+		_, _ = s.peer.Call(ctx, peer.Request{Op: peer.OpClose, Socket: s.ID, LingerMS: peer.Ptr[int64](0)}, OpTimeout, "close "+s.Name)
+	}
+}

@@ -1,0 +1,57 @@
+package harness
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"runtime"
+	"sync"
+	"time"
+)
+
+var (
+	pythonOnce  sync.Once
+	pythonPath  string
+	pythonTried []string
+	pythonErr   error
+)
+
+// PythonCandidates lists the interpreters tried for pyzmq, in order: the explicit setting
+// first, then the usual names. The first python3 on PATH often lacks zmq (pyenv, venvs),
+// while Debian's python3-zmq lives under /usr/bin/python3.
+func PythonCandidates() []string {
+	var c []string
+	if p := os.Getenv("ZMQSUITE_PYTHON"); p != "" {
+		c = append(c, p)
+	}
+	if runtime.GOOS == "windows" {
+		return append(c, "python", "py", "python3")
+	}
+	return append(c, "python3", "/usr/bin/python3", "/usr/local/bin/python3", "/opt/homebrew/bin/python3", "python")
+}
+
+// FindPython returns the first candidate that imports zmq, the candidates tried (with why
+// each failed), and an error when none does. The answer is computed once per process.
+func FindPython() (string, []string, error) {
+	pythonOnce.Do(func() {
+		for _, c := range PythonCandidates() {
+			path, err := exec.LookPath(c)
+			if err != nil {
+				pythonTried = append(pythonTried, c+" (not found)")
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			err = exec.CommandContext(ctx, path, "-c", "import zmq").Run()
+			cancel()
+			if err != nil {
+				pythonTried = append(pythonTried, c+" (no zmq module)")
+				continue
+			}
+			pythonPath = path
+			pythonTried = append(pythonTried, c+" (ok)")
+			return
+		}
+		pythonErr = os.ErrNotExist
+	})
+	return pythonPath, pythonTried, pythonErr
+}

@@ -1,0 +1,183 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zmqsuite/zmqsuite/harness/peer"
+)
+
+// Impl is one implementation the suite can run: a name and the command that starts its peer.
+type Impl struct {
+	Name    string
+	Command []string // argv of the peer process
+	Env     []string // extra environment, on top of the harness's own
+	Builtin bool
+	// Unavailable says why this implementation cannot run here ("" = it should). Such an
+	// implementation is listed by doctor and left out of the matrix, with the reason.
+	Unavailable string
+	// Source says where the definition came from: "builtin", "ZMQSUITE_PEERS".
+	Source string
+}
+
+func (i *Impl) hint() string {
+	if i.Source == "ZMQSUITE_PEERS" {
+		return " in ZMQSUITE_PEERS"
+	}
+	return ""
+}
+
+// Builtin implementation names.
+const (
+	GoZMQ  = "gozmq"
+	LibZMQ = "libzmq"
+	PyZMQ  = "pyzmq"
+)
+
+// Registry resolves implementation names to peer commands: the built-ins plus any program
+// named in ZMQSUITE_PEERS ("name=command args;name2=command2"), which joins every matrix.
+type Registry struct {
+	impls map[string]*Impl
+	order []string
+}
+
+var (
+	defaultRegistry     *Registry
+	defaultRegistryErr  error
+	defaultRegistryOnce sync.Once
+)
+
+// DefaultRegistry builds (once per process) the registry from this machine and environment.
+func DefaultRegistry() (*Registry, error) {
+	defaultRegistryOnce.Do(func() { defaultRegistry, defaultRegistryErr = NewRegistry(os.Getenv("ZMQSUITE_PEERS")) })
+	return defaultRegistry, defaultRegistryErr
+}
+
+// NewRegistry builds the built-ins and adds the external peers described by spec.
+func NewRegistry(spec string) (*Registry, error) {
+	r := &Registry{impls: map[string]*Impl{}}
+	bin, binErr := PeerBinary()
+	for _, name := range []string{GoZMQ, LibZMQ} {
+		im := &Impl{Name: name, Builtin: true, Source: "builtin", Command: []string{bin, name}}
+		if binErr != nil {
+			im.Unavailable = binErr.Error()
+		}
+		r.add(im)
+	}
+	py := &Impl{Name: PyZMQ, Builtin: true, Source: "builtin"}
+	if python, tried, err := FindPython(); err != nil {
+		py.Unavailable = fmt.Sprintf("no Python with zmq: tried %s", strings.Join(tried, ", "))
+	} else {
+		py.Command = []string{python, "-u", filepath.Join(RepoRoot(), "pyclients", "peer.py")}
+	}
+	r.add(py)
+	ext, err := ParsePeers(spec)
+	if err != nil {
+		return r, err
+	}
+	for _, im := range ext {
+		if _, dup := r.impls[im.Name]; dup {
+			return r, fmt.Errorf("ZMQSUITE_PEERS: %q is already an implementation name; pick another", im.Name)
+		}
+		r.add(im)
+	}
+	return r, nil
+}
+
+func (r *Registry) add(im *Impl) {
+	r.impls[im.Name] = im
+	r.order = append(r.order, im.Name)
+}
+
+// ParsePeers parses ZMQSUITE_PEERS: "name=command args;name2=command2". Arguments are split
+// on white space; a command that does not exist is reported when the peer is started.
+func ParsePeers(spec string) ([]*Impl, error) {
+	var out []*Impl
+	for _, part := range strings.Split(spec, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, cmd, ok := strings.Cut(part, "=")
+		name = strings.TrimSpace(name)
+		argv := strings.Fields(cmd)
+		if !ok || name == "" || len(argv) == 0 {
+			return nil, fmt.Errorf("ZMQSUITE_PEERS: %q is not name=command (example: ZMQSUITE_PEERS=\"jeromq=java -jar peer.jar\")", part)
+		}
+		if strings.ContainsAny(name, " \t/:,") {
+			return nil, fmt.Errorf("ZMQSUITE_PEERS: name %q may not contain spaces, '/', ':' or ','", name)
+		}
+		out = append(out, &Impl{Name: name, Command: argv, Source: "ZMQSUITE_PEERS"})
+	}
+	return out, nil
+}
+
+// Names lists every implementation in registry order (built-ins first).
+func (r *Registry) Names() []string { return append([]string(nil), r.order...) }
+
+// Get returns the named implementation, or an error that lists the known names.
+func (r *Registry) Get(name string) (*Impl, error) {
+	if im, ok := r.impls[name]; ok {
+		return im, nil
+	}
+	known := r.Names()
+	sort.Strings(known)
+	return nil, fmt.Errorf("unknown implementation %q (known: %s; add others with ZMQSUITE_PEERS=\"name=command\")", name, strings.Join(known, ", "))
+}
+
+// Select returns the implementations named in a comma-separated list (ZMQSUITE_IMPLS), or
+// all of them for "".
+func (r *Registry) Select(list string) ([]*Impl, error) {
+	if strings.TrimSpace(list) == "" {
+		var all []*Impl
+		for _, n := range r.order {
+			all = append(all, r.impls[n])
+		}
+		return all, nil
+	}
+	var out []*Impl
+	for _, n := range strings.Split(list, ",") {
+		im, err := r.Get(strings.TrimSpace(n))
+		if err != nil {
+			return nil, fmt.Errorf("ZMQSUITE_IMPLS: %w", err)
+		}
+		out = append(out, im)
+	}
+	return out, nil
+}
+
+// Discovered is an implementation after its peer was started once and said hello.
+type Discovered struct {
+	Impl  *Impl
+	Hello *peer.Hello
+	Err   error // why it cannot run here
+}
+
+// Discover starts each implementation's peer once, in parallel, and records its hello (or why
+// it failed). The matrix is built from the ones that answered.
+func Discover(ctx context.Context, impls []*Impl) []Discovered {
+	out := make([]Discovered, len(impls))
+	var wg sync.WaitGroup
+	for i, im := range impls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i].Impl = im
+			p, err := StartPeer(ctx, im, "", 30*time.Second)
+			if err != nil {
+				out[i].Err = err
+				return
+			}
+			out[i].Hello = p.Hello
+			p.Quit()
+		}()
+	}
+	wg.Wait()
+	return out
+}

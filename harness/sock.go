@@ -1,0 +1,247 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/zmqsuite/zmqsuite/harness/peer"
+)
+
+// Sock is a socket living in a peer process. Methods without "Try" must succeed; the Try
+// variants return the binding's refusal (*peer.WireError) for the case to judge.
+type Sock struct {
+	cell     *Cell
+	peer     *Peer
+	ID       string
+	Side     string
+	Type     string
+	Name     string // "connect PULL #3": what failure messages call it
+	Endpoint string // the real endpoint it is bound to, if bound
+	closed   bool
+}
+
+// Impl is the implementation this socket belongs to.
+func (s *Sock) Impl() string { return s.peer.Impl.Name }
+
+// call runs one request; faults panic (the peer is gone), refusals are returned.
+func (s *Sock) try(ctx context.Context, req peer.Request, timeout time.Duration, step string) (peer.Reply, error) {
+	req.Socket = s.ID
+	step = fmt.Sprintf("%s (%s)", step, s.Name)
+	s.cell.step(step)
+	rep, err := s.peer.Call(ctx, req, timeout+ControlGrace, step)
+	var f *Fault
+	if errors.As(err, &f) {
+		f.Role = s.Side
+		panic(f)
+	}
+	return rep, err
+}
+
+// call is try for steps that must succeed: a refusal fails the case (or skips it when the
+// binding says the feature is unsupported).
+func (s *Sock) call(ctx context.Context, req peer.Request, timeout time.Duration, step string) peer.Reply {
+	rep, err := s.try(ctx, req, timeout, step)
+	if err != nil {
+		if peer.Category(err) == peer.ErrUnsupported {
+			panic(&Unsupported{Impl: s.peer.Impl.Name, What: step + " (" + err.Error() + ")"})
+		}
+		panic(&StepError{Step: fmt.Sprintf("%s %s", s.peer.Impl.Name, step+" ("+s.Name+")"), Err: err})
+	}
+	return rep
+}
+
+func ms(d time.Duration) *int64 { return peer.Ptr(d.Milliseconds()) }
+
+// BindNew binds to a fresh endpoint of the cell's transport and records the real one.
+func (s *Sock) BindNew(ctx context.Context) string {
+	ep, err := NewEndpoint(s.cell.Transport)
+	if err != nil {
+		panic(&StepError{Step: "allocate endpoint", Err: err})
+	}
+	rep := s.call(ctx, peer.Request{Op: peer.OpBind, Endpoint: ep}, OpTimeout, "bind "+ep)
+	s.Endpoint = rep.Endpoint
+	if s.Endpoint == "" {
+		s.Endpoint = ep
+	}
+	return s.Endpoint
+}
+
+// BindTo binds to an explicit endpoint.
+func (s *Sock) BindTo(ctx context.Context, ep string) error {
+	rep, err := s.try(ctx, peer.Request{Op: peer.OpBind, Endpoint: ep}, OpTimeout, "bind "+ep)
+	if err == nil {
+		s.Endpoint = rep.Endpoint
+	}
+	return err
+}
+
+// ConnectTo connects to a bound socket's endpoint.
+func (s *Sock) ConnectTo(ctx context.Context, to *Sock) {
+	if to.Endpoint == "" {
+		panic(&StepError{Step: "connect " + s.Name, Err: fmt.Errorf("%s is not bound", to.Name)})
+	}
+	s.ConnectEndpoint(ctx, to.Endpoint)
+}
+
+// ConnectEndpoint connects to an explicit endpoint.
+func (s *Sock) ConnectEndpoint(ctx context.Context, ep string) {
+	s.call(ctx, peer.Request{Op: peer.OpConnect, Endpoint: ep}, OpTimeout, "connect "+ep)
+}
+
+// Disconnect disconnects from an endpoint.
+func (s *Sock) Disconnect(ctx context.Context, ep string) error {
+	_, err := s.try(ctx, peer.Request{Op: peer.OpDisconnect, Endpoint: ep}, OpTimeout, "disconnect "+ep)
+	return err
+}
+
+// Unbind unbinds from an endpoint.
+func (s *Sock) Unbind(ctx context.Context, ep string) error {
+	_, err := s.try(ctx, peer.Request{Op: peer.OpUnbind, Endpoint: ep}, OpTimeout, "unbind "+ep)
+	return err
+}
+
+// SetOpt sets an option that must be accepted (unsupported skips the case).
+func (s *Sock) SetOpt(ctx context.Context, name string, value any) {
+	s.call(ctx, peer.Request{Op: peer.OpSetOpt, Name: name, Value: value}, OpTimeout, fmt.Sprintf("setopt %s=%v", name, value))
+}
+
+// TrySetOpt sets an option and returns the binding's refusal.
+func (s *Sock) TrySetOpt(ctx context.Context, name string, value any) error {
+	_, err := s.try(ctx, peer.Request{Op: peer.OpSetOpt, Name: name, Value: value}, OpTimeout, fmt.Sprintf("setopt %s=%v", name, value))
+	return err
+}
+
+// Subscribe and Unsubscribe change a SUB's subscriptions.
+func (s *Sock) Subscribe(ctx context.Context, topic string) { s.SetOpt(ctx, "subscribe", b64(topic)) }
+func (s *Sock) Unsubscribe(ctx context.Context, topic string) {
+	s.SetOpt(ctx, "unsubscribe", b64(topic))
+}
+
+// GetOpt reads an option.
+func (s *Sock) GetOpt(ctx context.Context, name string) any {
+	return s.call(ctx, peer.Request{Op: peer.OpGetOpt, Name: name}, OpTimeout, "getopt "+name).Value
+}
+
+// Send sends one message whose frames are strings; it must be accepted within SendTimeout.
+func (s *Sock) Send(ctx context.Context, frames ...string) {
+	s.SendMsg(ctx, Msg(frames...))
+}
+
+// SendMsg sends one message of raw frames; it must be accepted within SendTimeout.
+func (s *Sock) SendMsg(ctx context.Context, m [][]byte) {
+	s.call(ctx, peer.Request{Op: peer.OpSend, Frames: m, TimeoutMS: ms(SendTimeout)}, SendTimeout, "send "+Describe(m))
+}
+
+// TrySend sends with an in-peer timeout (0 = DONTWAIT) and returns the refusal, if any.
+func (s *Sock) TrySend(ctx context.Context, timeout time.Duration, m [][]byte) error {
+	_, err := s.try(ctx, peer.Request{Op: peer.OpSend, Frames: m, TimeoutMS: ms(timeout)}, timeout, "send "+Describe(m))
+	return err
+}
+
+// Recv receives one message, which must arrive within RecvTimeout.
+func (s *Sock) Recv(ctx context.Context) [][]byte {
+	return s.call(ctx, peer.Request{Op: peer.OpRecv, TimeoutMS: ms(RecvTimeout)}, RecvTimeout, "recv").Frames
+}
+
+// RecvStrings receives one message and returns its frames as strings.
+func (s *Sock) RecvStrings(ctx context.Context) []string { return Strings(s.Recv(ctx)) }
+
+// TryRecv receives with an in-peer timeout and returns the refusal (again = nothing came).
+func (s *Sock) TryRecv(ctx context.Context, timeout time.Duration) ([][]byte, error) {
+	rep, err := s.try(ctx, peer.Request{Op: peer.OpRecv, TimeoutMS: ms(timeout)}, timeout, "recv")
+	return rep.Frames, err
+}
+
+// Close closes the socket with a linger in milliseconds (-1 = keep the socket's setting).
+func (s *Sock) Close(ctx context.Context, lingerMS int64) error {
+	req := peer.Request{Op: peer.OpClose}
+	if lingerMS >= 0 {
+		req.LingerMS = peer.Ptr(lingerMS)
+	}
+	_, err := s.try(ctx, req, OpTimeout, "close")
+	s.closed = true
+	return err
+}
+
+// Job is an operation running inside a peer while the harness does other things.
+type Job struct {
+	sock *Sock
+	id   int64
+	what string
+}
+
+// Start runs req asynchronously in the socket's peer.
+func (s *Sock) Start(ctx context.Context, req peer.Request, what string) *Job {
+	req.Async = true
+	rep := s.call(ctx, req, OpTimeout, "start "+what)
+	return &Job{sock: s, id: rep.Job, what: what}
+}
+
+// SendPlan starts sending a plan's messages; each must be accepted within perMsg.
+func (s *Sock) SendPlan(ctx context.Context, plan peer.Plan, perMsg time.Duration) *Job {
+	return s.Start(ctx, peer.Request{Op: peer.OpSendBatch, Plan: &plan, TimeoutMS: ms(perMsg)},
+		fmt.Sprintf("send_batch of %d", plan.Count))
+}
+
+// SendMsgs starts sending explicit messages.
+func (s *Sock) SendMsgs(ctx context.Context, msgs [][][]byte, perMsg time.Duration) *Job {
+	return s.Start(ctx, peer.Request{Op: peer.OpSendBatch, Messages: msgs, TimeoutMS: ms(perMsg)},
+		fmt.Sprintf("send_batch of %d", len(msgs)))
+}
+
+// RecvN starts receiving n messages; each must arrive within perMsg of the previous.
+func (s *Sock) RecvN(ctx context.Context, n int, perMsg time.Duration) *Job {
+	return s.Start(ctx, peer.Request{Op: peer.OpRecvBatch, Count: n, TimeoutMS: ms(perMsg)},
+		fmt.Sprintf("recv_batch of %d", n))
+}
+
+// Wait collects the job's reply, waiting at most timeout; the reply carries partial results
+// (messages received, messages sent) together with the error, if any.
+func (j *Job) Wait(ctx context.Context, timeout time.Duration) (peer.Reply, error) {
+	return j.sock.try(ctx, peer.Request{Op: peer.OpWait, Job: j.id, TimeoutMS: ms(timeout)}, timeout, "wait for "+j.what)
+}
+
+// Cancel asks the job to stop at its next check.
+func (j *Job) Cancel(ctx context.Context) {
+	_, _ = j.sock.try(ctx, peer.Request{Op: peer.OpCancel, Job: j.id}, OpTimeout, "cancel "+j.what)
+}
+
+// Msg builds a message from string frames.
+func Msg(frames ...string) [][]byte {
+	m := make([][]byte, len(frames))
+	for i, f := range frames {
+		m[i] = []byte(f)
+	}
+	return m
+}
+
+// Strings turns a message's frames into strings.
+func Strings(m [][]byte) []string {
+	out := make([]string, len(m))
+	for i, f := range m {
+		out[i] = string(f)
+	}
+	return out
+}
+
+// Describe summarises a message for step logs: short frames quoted, long ones by size.
+func Describe(m [][]byte) string {
+	s := "["
+	for i, f := range m {
+		if i > 0 {
+			s += " "
+		}
+		if i >= 4 {
+			s += fmt.Sprintf("…+%d frames", len(m)-i)
+			break
+		}
+		if len(f) <= 16 {
+			s += fmt.Sprintf("%q", f)
+		} else {
+			s += fmt.Sprintf("<%d B>", len(f))
+		}
+	}
+	return s + "]"
+}

@@ -1,0 +1,244 @@
+package scenarios
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Expectation is one known failure: a failure reproduced, with the reason written as an
+// upstream bug report would say it, and where it is tracked.
+type Expectation struct {
+	Case      string `yaml:"case"`
+	Transport string `yaml:"transport"` // tcp, ipc, inproc, or "*"
+	Bind      string `yaml:"bind"`      // implementation name or "*"
+	Connect   string `yaml:"connect"`   // implementation name or "*"
+	OS        string `yaml:"os"`        // GOOS or "*"
+	// Versions limits the entry to version ranges, per implementation name: ">=4.3.0 <4.4".
+	// The version compared is the implementation's libzmq version for "libzmq" and
+	// "pyzmq" keys suffixed "/libzmq", else its binding version.
+	Versions     map[string]string `yaml:"versions"`
+	Intermittent bool              `yaml:"intermittent"`
+	Reason       string            `yaml:"reason"`
+	Link         string            `yaml:"link"` // upstream issue URL, or "not reported upstream"
+	line         int
+	file         string
+}
+
+// Where names the entry's file and line.
+func (e *Expectation) Where() string { return fmt.Sprintf("%s:%d", e.file, e.line) }
+
+// Cell identifies what an expectation is matched against.
+type Cell struct {
+	Case, Transport, Bind, Connect, OS string
+	// Versions by implementation name ("libzmq" → "4.3.4"), and "<impl>/libzmq" for the
+	// libzmq underneath a binding.
+	Versions map[string]string
+}
+
+// Expectations is the parsed expectations file.
+type Expectations struct{ list []*Expectation }
+
+// LoadExpectations reads an expectations file. Every error names the file, the line and what
+// to fix: a malformed file must never silently expect nothing.
+func LoadExpectations(path string) (*Expectations, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("expectations: %w", err)
+	}
+	return ParseExpectations(path, b)
+}
+
+// ParseExpectations parses the YAML list of entries in b (file names the source in errors).
+func ParseExpectations(file string, b []byte) (*Expectations, error) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return &Expectations{}, nil
+		}
+		return nil, fmt.Errorf("%s: %v", file, err)
+	}
+	if len(doc.Content) == 0 {
+		return &Expectations{}, nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.SequenceNode {
+		return nil, fmt.Errorf("%s:%d: want a list of entries (\"- case: …\")", file, root.Line)
+	}
+	out := &Expectations{}
+	for _, n := range root.Content {
+		var e Expectation
+		if err := decodeStrict(n, &e); err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", file, n.Line, err)
+		}
+		e.line, e.file = n.Line, file
+		if err := e.validate(); err != nil {
+			return nil, fmt.Errorf("%s:%d: entry for %q: %v", file, n.Line, e.Case, err)
+		}
+		out.list = append(out.list, &e)
+	}
+	return out, nil
+}
+
+// decodeStrict decodes one entry, refusing unknown keys (a typo must not widen a match).
+func decodeStrict(n *yaml.Node, e *Expectation) error {
+	known := map[string]bool{"case": true, "transport": true, "bind": true, "connect": true, "os": true,
+		"versions": true, "intermittent": true, "reason": true, "link": true}
+	if n.Kind != yaml.MappingNode {
+		return errors.New("an entry must be a mapping of case, transport, bind, connect, os, versions, intermittent, reason, link")
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i].Value; !known[k] {
+			return fmt.Errorf("unknown key %q (known: case, transport, bind, connect, os, versions, intermittent, reason, link)", k)
+		}
+	}
+	return n.Decode(e)
+}
+
+func (e *Expectation) validate() error {
+	if e.Case == "" {
+		return errors.New("missing \"case\"")
+	}
+	for _, f := range []*string{&e.Transport, &e.Bind, &e.Connect, &e.OS} {
+		if *f == "" {
+			*f = "*"
+		}
+	}
+	if e.Transport != "*" && e.Transport != "tcp" && e.Transport != "ipc" && e.Transport != "inproc" {
+		return fmt.Errorf("transport %q: want tcp, ipc, inproc or *", e.Transport)
+	}
+	if strings.TrimSpace(e.Reason) == "" {
+		return errors.New("missing \"reason\": say in one sentence what goes wrong and why")
+	}
+	if strings.TrimSpace(e.Link) == "" {
+		return errors.New("missing \"link\": the upstream issue URL, or \"not reported upstream\"")
+	}
+	for k, r := range e.Versions {
+		if _, err := parseRange(r); err != nil {
+			return fmt.Errorf("versions[%s]: %v", k, err)
+		}
+	}
+	return nil
+}
+
+// Match returns the first entry that covers c, or nil.
+func (x *Expectations) Match(c Cell) *Expectation {
+	if x == nil {
+		return nil
+	}
+	for _, e := range x.list {
+		if e.matches(c) {
+			return e
+		}
+	}
+	return nil
+}
+
+// Entries returns every entry, for reports and for the test that checks ids exist.
+func (x *Expectations) Entries() []*Expectation { return x.list }
+
+func glob(pattern, v string) bool { return pattern == "*" || pattern == v }
+
+func (e *Expectation) matches(c Cell) bool {
+	if e.Case != c.Case || !glob(e.Transport, c.Transport) || !glob(e.Bind, c.Bind) ||
+		!glob(e.Connect, c.Connect) || !glob(e.OS, c.OS) {
+		return false
+	}
+	for impl, r := range e.Versions {
+		v, ok := c.Versions[impl]
+		if !ok {
+			return false
+		}
+		rg, _ := parseRange(r)
+		if !rg.contains(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// versionRange is a conjunction of comparisons: ">=4.3.0 <4.4".
+type versionRange []struct {
+	op string
+	v  []int
+}
+
+func parseRange(s string) (versionRange, error) {
+	var r versionRange
+	for _, f := range strings.Fields(s) {
+		op := strings.TrimRight(f[:min(2, len(f))], "0123456789.")
+		if op == "" {
+			op = "="
+		}
+		v, err := parseVersion(strings.TrimPrefix(f, op))
+		if err != nil || (op != ">=" && op != "<=" && op != ">" && op != "<" && op != "=") {
+			return nil, fmt.Errorf("%q: want comparisons like \">=4.3.0 <4.4\"", s)
+		}
+		r = append(r, struct {
+			op string
+			v  []int
+		}{op, v})
+	}
+	if len(r) == 0 {
+		return nil, fmt.Errorf("empty range")
+	}
+	return r, nil
+}
+
+func parseVersion(s string) ([]int, error) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "v")
+	if i := strings.IndexAny(s, "-+ "); i >= 0 {
+		s = s[:i]
+	}
+	var out []int
+	for _, p := range strings.Split(s, ".") {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return nil, fmt.Errorf("version %q is not dotted numbers", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// CompareVersions compares dotted versions numerically (missing parts count as 0).
+func CompareVersions(a, b []int) int {
+	for i := 0; i < max(len(a), len(b)); i++ {
+		var x, y int
+		if i < len(a) {
+			x = a[i]
+		}
+		if i < len(b) {
+			y = b[i]
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+func (r versionRange) contains(version string) bool {
+	v, err := parseVersion(version)
+	if err != nil {
+		return false
+	}
+	for _, c := range r {
+		d := CompareVersions(v, c.v)
+		ok := map[string]bool{">=": d >= 0, "<=": d <= 0, ">": d > 0, "<": d < 0, "=": d == 0}[c.op]
+		if !ok {
+			return false
+		}
+	}
+	return true
+}

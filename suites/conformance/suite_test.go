@@ -1,0 +1,46 @@
+package conformance_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/zmqsuite/zmqsuite/harness"
+	"github.com/zmqsuite/zmqsuite/suites/conformance"
+)
+
+var matrix *conformance.Matrix
+
+// TestConformance discovers the implementations, builds the matrix and runs it. Discovery
+// happens before RunSpecs because Ginkgo entries are built with the tree.
+func TestConformance(t *testing.T) {
+	RegisterFailHandler(Fail)
+	m, err := conformance.Discover()
+	if err != nil {
+		t.Fatalf("conformance: %v", err)
+	}
+	for name, why := range m.Unavailable {
+		fmt.Fprintf(os.Stderr, "conformance: %s left out: %s\n", name, why)
+	}
+	matrix = m
+	m.Build()
+	RunSpecs(t, "zmqsuite conformance")
+}
+
+var _ = AfterSuite(func() {
+	harness.Shared().Close()
+	harness.RemoveIPCDir()
+})
+
+// The results file is written once, from the aggregated report of all parallel processes.
+var _ = ReportAfterSuite("results.json", func(r Report) {
+	res, err := conformance.Collect(r, matrix)
+	Expect(err).NotTo(HaveOccurred())
+	path := filepath.Join(conformance.OutDir(), "results.json")
+	Expect(harness.WriteJSON(path, res)).To(Succeed())
+	fmt.Fprintf(os.Stderr, "conformance: %d cells written to %s\n", len(res.Records), path)
+})
