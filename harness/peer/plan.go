@@ -56,3 +56,16 @@ func (p *Plan) Message(i int) [][]byte {
 	}
 	return msg
 }
+
+// Validate refuses plans no peer can generate (negative counts or sizes).
+func (p *Plan) Validate() error {
+	if p.Count < 0 || p.Start < 0 || p.Frames < 0 || p.Size < 0 {
+		return Errorf(ErrInval, "plan: negative count, start, frames or size")
+	}
+	for _, n := range p.Sizes {
+		if n < 0 {
+			return Errorf(ErrInval, "plan: negative frame size %d", n)
+		}
+	}
+	return nil
+}

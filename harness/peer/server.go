@@ -252,6 +252,9 @@ func done(err error) Reply {
 func sendBatch(sock Socket, req *Request, cancel *atomic.Bool) Reply {
 	n := len(req.Messages)
 	if req.Plan != nil {
+		if err := req.Plan.Validate(); err != nil {
+			return fail(err)
+		}
 		n = req.Plan.Count
 	}
 	t := timeout(req)

@@ -1,0 +1,1 @@
+"""pyzmq peer for zmqsuite (peer.py) and its tests."""
