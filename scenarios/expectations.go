@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -45,14 +47,31 @@ type Cell struct {
 // Expectations is the parsed expectations file.
 type Expectations struct{ list []*Expectation }
 
-// LoadExpectations reads an expectations file. Every error names the file, the line and what
-// to fix: a malformed file must never silently expect nothing.
-func LoadExpectations(path string) (*Expectations, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("expectations: %w", err)
+// DefaultExpectationFiles is scenarios/expectations.yaml under root, followed by any
+// scenarios/expectations.d/*.yaml (a way to keep long lists per implementation).
+func DefaultExpectationFiles(root string) []string {
+	files := []string{filepath.Join(root, "scenarios", "expectations.yaml")}
+	more, _ := filepath.Glob(filepath.Join(root, "scenarios", "expectations.d", "*.yaml"))
+	sort.Strings(more)
+	return append(files, more...)
+}
+
+// LoadExpectations reads expectations files, in order. Every error names the file, the line
+// and what to fix: a malformed file must never silently expect nothing.
+func LoadExpectations(paths ...string) (*Expectations, error) {
+	all := &Expectations{}
+	for _, path := range paths {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("expectations: %w", err)
+		}
+		x, err := ParseExpectations(path, b)
+		if err != nil {
+			return nil, err
+		}
+		all.list = append(all.list, x.list...)
 	}
-	return ParseExpectations(path, b)
+	return all, nil
 }
 
 // ParseExpectations parses the YAML list of entries in b (file names the source in errors).

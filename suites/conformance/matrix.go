@@ -37,11 +37,11 @@ func Discover() (*Matrix, error) {
 	if err != nil {
 		return nil, err
 	}
-	expPath := os.Getenv("ZMQSUITE_EXPECTATIONS")
-	if expPath == "" {
-		expPath = filepath.Join(harness.RepoRoot(), "scenarios", "expectations.yaml")
+	expPaths := filepath.SplitList(os.Getenv("ZMQSUITE_EXPECTATIONS"))
+	if len(expPaths) == 0 {
+		expPaths = scenarios.DefaultExpectationFiles(harness.RepoRoot())
 	}
-	exps, err := scenarios.LoadExpectations(expPath)
+	exps, err := scenarios.LoadExpectations(expPaths...)
 	if err != nil {
 		return nil, err
 	}
