@@ -1,0 +1,147 @@
+package reports
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/zmqsuite/zmqsuite/harness"
+)
+
+// Benchmark record metrics and outcomes as the bench suite writes them.
+const (
+	metricThroughput = "throughput"
+	metricLatency    = "latency"
+	benchOK          = "ok"
+)
+
+// benchGroup is what one table and one set of charts show: one metric of one pattern over
+// one transport (and one fan-out, for pub_sub), every size and pairing.
+type benchGroup struct {
+	Metric, Pattern, Transport string
+	Subscribers                int
+	Records                    []harness.BenchRecord // by size, then pairing, the ceiling first
+}
+
+func (g benchGroup) Title() string {
+	t := fmt.Sprintf("%s over %s", g.Pattern, g.Transport)
+	if g.Subscribers > 0 {
+		t += fmt.Sprintf(", %d subscribers", g.Subscribers)
+	}
+	return t
+}
+
+// ID is the group's HTML anchor.
+func (g benchGroup) ID() string {
+	return strings.NewReplacer(" ", "-", ",", "").Replace(g.Metric + "-" + g.Title())
+}
+
+// ceilingAt returns the ceiling's figure record for a size, if the run measured one.
+func (g benchGroup) ceilingAt(size int) *harness.BenchRecord {
+	for i, r := range g.Records {
+		if r.Size == size && pairingOf(r).ceiling() && r.Outcome == benchOK {
+			return &g.Records[i]
+		}
+	}
+	return nil
+}
+
+func pairingOf(r harness.BenchRecord) pairing { return pairing{r.Bind, r.Connect} }
+
+func groupBench(b *harness.Bench, o order) []benchGroup {
+	if b == nil {
+		return nil
+	}
+	type key struct {
+		metric, pattern, transport string
+		subs                       int
+	}
+	m := map[key]*benchGroup{}
+	var keys []key
+	for _, r := range b.Records {
+		k := key{r.Metric, r.Pattern, r.Transport, r.Subscribers}
+		if m[k] == nil {
+			m[k] = &benchGroup{Metric: r.Metric, Pattern: r.Pattern, Transport: r.Transport, Subscribers: r.Subscribers}
+			keys = append(keys, k)
+		}
+		m[k].Records = append(m[k].Records, r)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		switch {
+		case a.metric != b.metric:
+			return a.metric > b.metric // throughput before latency
+		case a.pattern != b.pattern:
+			return a.pattern < b.pattern
+		case a.transport != b.transport:
+			return lessTransport(a.transport, b.transport)
+		}
+		return a.subs < b.subs
+	})
+	var groups []benchGroup
+	for _, k := range keys {
+		g := m[k]
+		sort.SliceStable(g.Records, func(i, j int) bool {
+			a, b := g.Records[i], g.Records[j]
+			if a.Size != b.Size {
+				return a.Size < b.Size
+			}
+			return o.lessPairing(pairingOf(a), pairingOf(b))
+		})
+		groups = append(groups, *g)
+	}
+	return groups
+}
+
+// benchRow is one size × pairing line of a benchmark table.
+type benchRow struct {
+	Size, Pairing string
+	Ceiling       bool
+	Problem       string // why there is no figure
+	// Throughput: "median [min–max]" and the median as a percentage of the ceiling's.
+	MsgS, MsgSPct, MBs, MBsPct string
+	// Latency medians, µs.
+	P50, P90, P99, P999, Max string
+}
+
+type benchTable struct {
+	benchGroup
+	Rows []benchRow
+}
+
+func buildBenchTables(groups []benchGroup) []benchTable {
+	var tables []benchTable
+	for _, g := range groups {
+		t := benchTable{benchGroup: g}
+		for _, r := range g.Records {
+			row := benchRow{Size: sizeLabel(r.Size), Pairing: pairingOf(r).String(), Ceiling: pairingOf(r).ceiling()}
+			if r.Outcome != benchOK {
+				row.Problem = benchProblem(r)
+				t.Rows = append(t.Rows, row)
+				continue
+			}
+			ceil := g.ceilingAt(r.Size)
+			if ceil == nil {
+				ceil = &harness.BenchRecord{}
+			}
+			row.MsgS, row.MsgSPct = spread(r.MsgPerSec), percentOf(r.MsgPerSec, ceil.MsgPerSec)
+			row.MBs, row.MBsPct = spread(r.MBPerSec), percentOf(r.MBPerSec, ceil.MBPerSec)
+			row.P50, row.P90, row.P99 = median(r.P50US), median(r.P90US), median(r.P99US)
+			row.P999, row.Max = median(r.P999US), median(r.MaxUS)
+			t.Rows = append(t.Rows, row)
+		}
+		tables = append(tables, t)
+	}
+	return tables
+}
+
+func benchProblem(r harness.BenchRecord) string {
+	s := r.Outcome
+	if r.Reason != "" {
+		s += ": " + oneLine(r.Reason)
+	}
+	if r.Blame != "" {
+		s += " (blame " + r.Blame + ")"
+	}
+	return s
+}

@@ -1,0 +1,277 @@
+package reports
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/zmqsuite/zmqsuite/harness"
+)
+
+// Markdown writes the report as GitHub-flavoured Markdown: short enough for a job summary,
+// complete enough to publish. Collapsed <details> blocks hold what only some readers need.
+func Markdown(w io.Writer, r harness.Results) error {
+	bw := bufio.NewWriter(w)
+	md := &mdWriter{w: bw}
+	md.report(newView(r))
+	if md.err != nil {
+		return md.err
+	}
+	return bw.Flush()
+}
+
+type mdWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (m *mdWriter) f(format string, args ...any) {
+	if m.err == nil {
+		_, m.err = fmt.Fprintf(m.w, format, args...)
+	}
+}
+
+func (m *mdWriter) report(v view) {
+	m.f("# zmqsuite report\n\n**%s**", mdText(v.Headline))
+	if v.Generated != "" {
+		m.f(" Generated %s.", mdText(v.Generated))
+	}
+	m.f("\n\n")
+	m.environment(v)
+	if c := v.Conformance; c != nil {
+		m.conformance(c)
+	}
+	m.ipc(v.Impls)
+	if b := v.Bench; b != nil {
+		m.bench(b)
+	}
+}
+
+func (m *mdWriter) environment(v view) {
+	m.f("## Environment\n\n")
+	m.table(append([]string{""}, v.Env.Cols...), len(v.Env.Rows), func(i int) []string {
+		return append([]string{v.Env.Rows[i].Key}, v.Env.Rows[i].Values...)
+	})
+	m.f("## Implementations\n\n")
+	if len(v.Impls) == 0 {
+		m.f("The results name no implementations.\n\n")
+		return
+	}
+	m.table([]string{"implementation", "version", "libzmq", "runtime", "transports (probed)", "transports (declared)", "ipc declared / probed"},
+		len(v.Impls), func(i int) []string {
+			im := v.Impls[i]
+			return []string{mdBold(im.Name), im.Version, im.Libzmq, im.Runtime, im.Probed, im.Declared, im.IPC.Declared + " / " + im.IPC.Probed}
+		})
+	for _, im := range v.Impls {
+		if im.Binding != "" || im.Notes != "" {
+			m.f("- **%s**: %s\n", mdText(im.Name), mdText(strings.TrimSpace(im.Binding+" "+im.Notes)))
+		}
+	}
+	m.f("\n")
+}
+
+func (m *mdWriter) conformance(c *conformanceView) {
+	m.f("## Conformance summary\n\n")
+	if c.Cells == 0 {
+		m.f("The conformance run recorded no cells.\n\n")
+		return
+	}
+	head := []string{"pairing"}
+	for _, o := range c.Summary.Outcomes {
+		head = append(head, o.Symbol+" "+string(o.Outcome))
+	}
+	head = append(head, "total", "red")
+	m.table(head, len(c.Summary.Rows), func(i int) []string {
+		row := c.Summary.Rows[i]
+		cells := []string{row.Pairing}
+		for _, n := range row.Counts {
+			cells = append(cells, count(n))
+		}
+		return append(cells, fmt.Sprint(row.Total), fmt.Sprint(row.Red))
+	})
+
+	m.f("## Conformance grid\n\nCells are bind→connect pairings. Legend: ")
+	for i, s := range c.Legend {
+		if i > 0 {
+			m.f(" · ")
+		}
+		m.f("`%s` %s", s.Symbol, mdText(s.Meaning))
+	}
+	m.f(". Known failures link to their upstream issue.\n\n")
+	for _, g := range c.Grids {
+		m.f("### %s\n\n", mdText(g.Transport))
+		m.table(append([]string{"case", "title"}, g.Pairings...), len(g.Rows), func(i int) []string {
+			row := g.Rows[i]
+			cells := []string{mdBold(row.Case), row.Title}
+			for _, cell := range row.Cells {
+				cells = append(cells, mdCell(cell))
+			}
+			return cells
+		})
+	}
+	m.problems(c.Problems)
+}
+
+// mdCell is the grid cell: the symbol, linked to the upstream issue for a known failure.
+// The returned text is already Markdown; table() must not escape it again.
+func mdCell(c cellView) string {
+	if !c.Present {
+		return ""
+	}
+	if c.Outcome == harness.XFail && c.Link != "" {
+		return mdRaw(fmt.Sprintf("[%s](%s)", c.Style.Symbol, mdURL(c.Link)))
+	}
+	return c.Style.Symbol
+}
+
+func (m *mdWriter) problems(groups []problemGroup) {
+	m.f("## Non-pass cells\n\n")
+	if len(groups) == 0 {
+		m.f("Every cell passed.\n\n")
+		return
+	}
+	for _, g := range groups {
+		title := fmt.Sprintf("%s %s (%d)", g.Style.Symbol, g.Style.Outcome, len(g.Cells))
+		if g.Red {
+			m.f("### %s\n\n", mdText(title))
+		} else {
+			// Known, non-strict and skipped cells can be many: collapsed by default.
+			m.f("<details><summary>%s</summary>\n\n", htmlText(title))
+		}
+		for _, c := range g.Cells {
+			m.problem(c)
+		}
+		if !g.Red {
+			m.f("</details>\n")
+		}
+		m.f("\n")
+	}
+}
+
+func (m *mdWriter) problem(c cellView) {
+	m.f("- **%s** %s — %s, %s", mdText(c.Case), mdText(c.Title), mdText(c.Transport), mdText(c.Pairing))
+	if c.Reason != "" {
+		m.f(": %s", mdText(strings.TrimSuffix(oneLine(c.Reason), ".")))
+	}
+	m.f(".")
+	if c.Blame != "" {
+		m.f(" Blame: `%s`.", strings.ReplaceAll(c.Blame, "`", "'"))
+	}
+	if c.Observed != "" {
+		m.f(" Observed: %s.", mdText(c.Observed))
+	}
+	if c.Expectation != nil {
+		m.f(" Expected: %s", mdText(oneLine(c.Expectation.Reason)))
+		if c.Link != "" {
+			m.f(" ([upstream](%s))", mdURL(c.Link))
+		}
+		m.f(".")
+	}
+	if c.Metrics != "" {
+		m.f(" Metrics: %s.", mdText(c.Metrics))
+	}
+	m.f("\n")
+	if s := c.Stderr(); s != "" {
+		fence := codeFence(s)
+		m.f("  <details><summary>stderr</summary>\n\n  %s\n%s\n  %s\n  </details>\n\n", fence, indent(s, "  "), fence)
+	}
+}
+
+func (m *mdWriter) ipc(impls []implRow) {
+	m.f("## ipc availability\n\n")
+	if len(impls) == 0 {
+		m.f("No implementation described itself.\n\n")
+		return
+	}
+	m.table([]string{"implementation", "declared", "probed", "finding", "probe error"}, len(impls), func(i int) []string {
+		r := impls[i].IPC
+		return []string{mdBold(r.Name), r.Declared, r.Probed, r.Finding, oneLine(r.ProbeError)}
+	})
+}
+
+func (m *mdWriter) bench(b *benchView) {
+	m.f("## Benchmarks\n\n")
+	if c := b.Config; c.Repetitions > 0 {
+		m.f("%d repetitions, windows of %d ms", c.Repetitions, c.WindowMS)
+		if c.Interleaved {
+			m.f(", implementations interleaved within each repetition")
+		}
+		if c.Quick {
+			m.f(", quick mode")
+		}
+		if c.Clock != "" {
+			m.f("; clock: %s", mdText(c.Clock))
+		}
+		m.f(". Figures are the median [min–max] of the repetitions; `%s` is the ceiling (the transport without ZeroMQ).\n\n", Ceiling)
+	}
+	for _, n := range b.Notes {
+		m.f("- %s\n", mdText(n))
+	}
+	if len(b.Notes) > 0 {
+		m.f("\n")
+	}
+	if len(b.Throughput)+len(b.Latency) == 0 {
+		m.f("The benchmark run recorded no figures.\n\n")
+		return
+	}
+	if len(b.Throughput) > 0 {
+		m.f("### Throughput\n\n")
+	}
+	for _, t := range b.Throughput {
+		m.f("#### %s\n\n", mdText(t.Title()))
+		m.table([]string{"size", "pairing", "msg/s", "% of " + Ceiling, "MB/s", "% of " + Ceiling}, len(t.Rows), func(i int) []string {
+			r := t.Rows[i]
+			if r.Problem != "" {
+				return []string{r.Size, mdPairing(r), r.Problem, "", "", ""}
+			}
+			// Figures are generated text: raw, so "[min–max]" is not escaped.
+			return []string{r.Size, mdPairing(r), mdRaw(r.MsgS), r.MsgSPct, mdRaw(r.MBs), r.MBsPct}
+		})
+	}
+	if len(b.Latency) > 0 {
+		m.f("### Latency\n\nHalf round trip, µs, medians of the repetitions.\n\n")
+	}
+	for _, t := range b.Latency {
+		m.f("#### %s\n\n", mdText(t.Title()))
+		m.table([]string{"size", "pairing", "p50", "p90", "p99", "p99.9", "max"}, len(t.Rows), func(i int) []string {
+			r := t.Rows[i]
+			if r.Problem != "" {
+				return []string{r.Size, mdPairing(r), r.Problem, "", "", "", ""}
+			}
+			return []string{r.Size, mdPairing(r), r.P50, r.P90, r.P99, r.P999, r.Max}
+		})
+	}
+}
+
+func mdPairing(r benchRow) string {
+	if r.Ceiling {
+		return mdRaw("*" + Ceiling + "*")
+	}
+	return r.Pairing
+}
+
+// count leaves zero counts blank, so the outcomes that did occur stand out.
+func count(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprint(n)
+}
+
+// table writes a GFM table; cells are escaped unless marked with mdRaw.
+func (m *mdWriter) table(head []string, n int, row func(int) []string) {
+	line := func(cells []string) {
+		m.f("|")
+		for _, c := range cells {
+			m.f(" %s |", mdCellText(c))
+		}
+		m.f("\n")
+	}
+	line(head)
+	m.f("|%s\n", strings.Repeat("---|", len(head)))
+	for i := 0; i < n; i++ {
+		line(row(i))
+	}
+	m.f("\n")
+}

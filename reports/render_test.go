@@ -1,0 +1,142 @@
+package reports_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/zmqsuite/zmqsuite/harness"
+	"github.com/zmqsuite/zmqsuite/reports"
+)
+
+// render runs both renderers and returns their output.
+func render(r harness.Results) (md, page string) {
+	GinkgoHelper()
+	var m, h bytes.Buffer
+	Expect(reports.Markdown(&m, r)).To(Succeed())
+	Expect(reports.HTML(&h, r)).To(Succeed())
+	return m.String(), h.String()
+}
+
+var (
+	urlRef    = regexp.MustCompile(`https?://[^\s"'<>)]*`)
+	anchorRef = regexp.MustCompile(`<a href="(https?://[^"]*)"`)
+)
+
+var _ = Describe("rendering", func() {
+	It("shows every section, outcome and figure of a full run", func() {
+		md, page := render(synthetic(1))
+
+		for _, s := range []string{"## Environment", "## Implementations", "## Conformance summary",
+			"## Conformance grid", "### tcp", "### ipc", "### inproc", "## Non-pass cells", "## ipc availability",
+			"## Benchmarks", "#### push\\_pull over tcp", "#### req\\_rep over ipc"} {
+			Expect(md).To(ContainSubstring(s))
+		}
+		By("linking known failures to their upstream issue in the grid")
+		Expect(md).To(ContainSubstring("[xf](" + upstream + ")"))
+		By("listing reasons, blame and stderr of non-pass cells")
+		Expect(md).To(ContainSubstring("PULL 3 got 10 of 10, expected 2 \\| not round-robin"))
+		Expect(md).To(ContainSubstring("Blame: `bind:gozmq`"))
+		Expect(md).To(ContainSubstring("index out of range [3]"))
+		By("comparing the ipc a binding declares with the probe")
+		Expect(md).To(ContainSubstring("| **pyzmq** | yes | no | declared, but the probe failed |"))
+		Expect(md).To(ContainSubstring("| **gozmq** | not reported | yes | works |"))
+		By("showing the ceiling as its own row and figures as a percentage of it")
+		Expect(md).To(MatchRegexp(`\| 64 B \| \*raw\* \| [0-9.]+M \[[0-9.]+M–[0-9.]+M\] \| 100% \|`))
+		Expect(md).To(MatchRegexp(`\| 64 B \| libzmq→libzmq \| [0-9.]+M \[[^]]+\] \| [0-9]+% \|`))
+		Expect(md).To(ContainSubstring("crash: peer exited (blame bind:gozmq)"))
+
+		for _, s := range []string{"<svg", "o-crash", "o-hang", "o-xpass", "o-xfail", "o-nonstrict", "o-skip",
+			"o-fail", "<details>", `title="PP.1 tcp gozmq→libzmq: fail`, "Latency: req_rep over tcp"} {
+			Expect(page).To(ContainSubstring(s))
+		}
+	})
+
+	It("escapes text from the results", func() {
+		md, page := render(synthetic(1))
+		Expect(page).NotTo(ContainSubstring("<script>"))
+		Expect(page).To(ContainSubstring("&lt;script&gt;"))
+		Expect(page).To(ContainSubstring("REP routes the reply to the requester &lt;b&gt;"))
+		Expect(md).To(ContainSubstring("requester &lt;b&gt;"))
+	})
+
+	It("makes a self-contained page whose only URLs are upstream links", func() {
+		_, page := render(synthetic(1))
+		Expect(strings.Count(page, "<svg")).To(BeNumerically(">=", 8), "4 charts per transport")
+		Expect(page).NotTo(MatchRegexp(`(?i)<(script|link|img|iframe)\b`))
+		Expect(page).NotTo(MatchRegexp(`(?i)url\(|@import`))
+		links := map[string]bool{}
+		for _, m := range anchorRef.FindAllStringSubmatch(page, -1) {
+			links[m[1]] = true
+		}
+		for _, u := range urlRef.FindAllString(page, -1) {
+			Expect(links).To(HaveKey(u), "a URL outside an <a href>: %s", u)
+		}
+		Expect(links).To(HaveKey(upstream))
+	})
+
+	DescribeTable("renders partial and empty results",
+		func(r harness.Results, mdWants, htmlWants string) {
+			md, page := render(r)
+			Expect(md).To(ContainSubstring(mdWants))
+			Expect(page).To(ContainSubstring(htmlWants))
+			Expect(page).To(HaveSuffix("</html>\n"))
+		},
+		Entry("conformance only", reports.Merge(conformance(), nil), "No benchmark results.", "No benchmark results."),
+		Entry("bench only", reports.Merge(nil, bench(1)), "No conformance results.", "<svg"),
+		Entry("empty record lists", reports.Merge(
+			&harness.Conformance{Schema: harness.ConformanceSchema, Env: env()},
+			&harness.Bench{Schema: harness.BenchSchema, Env: env()}),
+			"The conformance run recorded no cells.", "The benchmark run recorded no figures."),
+		Entry("nothing at all", harness.Results{Schema: harness.ResultsSchema}, "No conformance results.", "No benchmark results."),
+	)
+
+	It("writes index.html, report.md and a results.json that reads back", func() {
+		dir := GinkgoT().TempDir()
+		files, err := reports.Write(dir, synthetic(1))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(files.HTML).To(Equal(filepath.Join(dir, "index.html")))
+		for _, f := range []string{files.HTML, files.Markdown, files.JSON} {
+			Expect(f).To(BeAnExistingFile())
+		}
+		back, err := reports.LoadResults(files.JSON)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(back).To(Equal(synthetic(1)))
+	})
+})
+
+var _ = Describe("loading", func() {
+	It("merges a conformance and a bench run, keeping the later timestamp", func() {
+		dir := GinkgoT().TempDir()
+		c, b := filepath.Join(dir, "c.json"), filepath.Join(dir, "b.json")
+		Expect(harness.WriteJSON(c, conformance())).To(Succeed())
+		Expect(harness.WriteJSON(b, bench(1))).To(Succeed())
+		lc, err := reports.LoadConformance(c)
+		Expect(err).NotTo(HaveOccurred())
+		lb, err := reports.LoadBench(b)
+		Expect(err).NotTo(HaveOccurred())
+		r := reports.Merge(lc, lb)
+		Expect(r.Schema).To(Equal(harness.ResultsSchema))
+		Expect(r.Generated).To(Equal("2026-03-01T11:00:00Z"))
+		Expect(r.Env.OS).To(Equal("linux"))
+	})
+
+	It("refuses a file of the wrong schema, naming it", func() {
+		dir := GinkgoT().TempDir()
+		p := filepath.Join(dir, "bench.json")
+		Expect(harness.WriteJSON(p, bench(1))).To(Succeed())
+		_, err := reports.LoadConformance(p)
+		Expect(err).To(MatchError(ContainSubstring(p)))
+		Expect(err).To(MatchError(ContainSubstring(harness.ConformanceSchema)))
+	})
+
+	It("reports a missing file as not existing", func() {
+		_, err := reports.LoadBench(filepath.Join(GinkgoT().TempDir(), "none.json"))
+		Expect(err).To(MatchError(os.ErrNotExist))
+	})
+})
