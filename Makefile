@@ -58,7 +58,7 @@ test: deps vet unit pytest conformance
 bench: build
 	@mkdir -p $(OUT)/bench
 	ZMQSUITE_QUICK=$(QUICK) $(GINKGO) --timeout=3h --output-dir=$(OUT)/bench --json-report=ginkgo.json \
-	  $(if $(FILTER),--label-filter='$(FILTER)') ./suites/bench
+	  --label-filter='!kind:fidelity $(if $(FILTER),&& ($(FILTER)))' ./suites/bench
 
 bench-check: build
 	$(GINKGO) --timeout=20m --label-filter='kind:fidelity' ./suites/bench

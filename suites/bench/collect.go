@@ -1,0 +1,154 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/zmqsuite/zmqsuite/harness"
+)
+
+// OutDir is where benchmark results go: $ZMQSUITE_OUT/bench, else out/bench at the root.
+func OutDir() string {
+	if d := os.Getenv("ZMQSUITE_OUT"); d != "" {
+		return filepath.Join(d, "bench")
+	}
+	return filepath.Join(harness.RepoRoot(), "out", "bench")
+}
+
+// Summarise groups measurements by figure into records with median, min and max. A figure
+// with any failed repetition keeps its successful ones and says why the others failed.
+func Summarise(ms []Measurement) []harness.BenchRecord {
+	groups := map[Key][]Measurement{}
+	var keys []Key
+	for _, m := range ms {
+		if _, ok := groups[m.Key]; !ok {
+			keys = append(keys, m.Key)
+		}
+		groups[m.Key] = append(groups[m.Key], m)
+	}
+	var out []harness.BenchRecord
+	for _, k := range keys {
+		g := groups[k]
+		sort.Slice(g, func(i, j int) bool { return g[i].Rep < g[j].Rep })
+		r := harness.BenchRecord{Pattern: k.Pattern, Transport: k.Transport, Bind: k.Bind, Connect: k.Connect,
+			Size: k.Size, Subscribers: k.Subscribers, Metric: "throughput", Outcome: "ok"}
+		if k.Pattern == ReqRep {
+			r.Metric = "latency"
+		}
+		var msg, mb, p50, p90, p99, p999, max []float64
+		for _, m := range g {
+			if m.Outcome != "ok" {
+				if r.Outcome == "ok" {
+					r.Outcome, r.Reason, r.Blame = m.Outcome, fmt.Sprintf("repetition %d: %s", m.Rep, m.Reason), m.Blame
+				}
+				continue
+			}
+			if m.Latency != nil {
+				us := func(ns float64) float64 { return ns / 1e3 }
+				p50, p90, p99 = append(p50, us(m.Latency.P50)), append(p90, us(m.Latency.P90)), append(p99, us(m.Latency.P99))
+				p999, max = append(p999, us(m.Latency.P999)), append(max, us(m.Latency.Max))
+			} else {
+				msg, mb = append(msg, m.MsgPS), append(mb, m.MBPS)
+			}
+		}
+		r.MsgPerSec, r.MBPerSec = stat(msg), stat(mb)
+		r.P50US, r.P90US, r.P99US, r.P999US, r.MaxUS = stat(p50), stat(p90), stat(p99), stat(p999), stat(max)
+		out = append(out, r)
+	}
+	return out
+}
+
+func stat(v []float64) *harness.Stat {
+	if len(v) == 0 {
+		return nil
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return &harness.Stat{Median: med, Min: s[0], Max: s[len(s)-1], Values: v}
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
+
+// WriteBenchFmt writes the measurements in the Go benchmark format, one line per repetition,
+// with the config keys impl (bind side), peer (connect side), transport, pattern, size and
+// goos, so that `benchstat old.txt new.txt` compares two runs.
+func WriteBenchFmt(w io.Writer, env harness.Env, ms []Measurement) error {
+	fmt.Fprintf(w, "goos: %s\ngoarch: %s\ncpu: %s\npkg: github.com/zmqsuite/zmqsuite/suites/bench\n", env.OS, env.Arch, env.CPU)
+	for _, m := range ms {
+		if m.Outcome != "ok" {
+			continue
+		}
+		k := m.Key
+		pattern := k.Pattern
+		if k.Subscribers > 0 {
+			pattern = fmt.Sprintf("%s%d", k.Pattern, k.Subscribers)
+		}
+		name := fmt.Sprintf("BenchmarkZMQ/pattern=%s/impl=%s/peer=%s/transport=%s/size=%d/goos=%s",
+			pattern, unsafeName.ReplaceAllString(k.Bind, "_"), unsafeName.ReplaceAllString(k.Connect, "_"), k.Transport, k.Size, env.OS)
+		var err error
+		if m.Latency != nil {
+			_, err = fmt.Fprintf(w, "%s\t%d\t%.0f ns/op\t%.0f p50-ns\t%.0f p90-ns\t%.0f p99-ns\t%.0f p99.9-ns\n", name,
+				m.Latency.Count, m.Latency.Mean, m.Latency.P50, m.Latency.P90, m.Latency.P99, m.Latency.P999)
+		} else {
+			_, err = fmt.Fprintf(w, "%s\t1\t%.2f ns/op\t%.2f MB/s\t%.0f msg/s\n", name, 1e9/m.MsgPS, m.MBPS, m.MsgPS)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sizeLabel renders a size as the report does: 64B, 1KiB, 1MiB.
+func sizeLabel(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return fmt.Sprintf("%dB", n)
+}
+
+func fmtRate(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2f M", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1f k", v/1e3)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+// Line is the progress line of one measurement.
+func Line(m Measurement) string {
+	k := m.Key
+	who := fmt.Sprintf("%s→%s", k.Bind, k.Connect)
+	what := fmt.Sprintf("%s %s %s", k.Pattern, k.Transport, sizeLabel(k.Size))
+	if k.Subscribers > 0 {
+		what += fmt.Sprintf(" ×%d", k.Subscribers)
+	}
+	switch {
+	case m.Outcome != "ok":
+		return fmt.Sprintf("%s %s rep %d: %s: %s", what, who, m.Rep, m.Outcome, firstLine(m.Reason))
+	case m.Latency != nil:
+		return fmt.Sprintf("%s %s rep %d: p50 %.1f µs, p99 %.1f µs", what, who, m.Rep, m.Latency.P50/1e3, m.Latency.P99/1e3)
+	}
+	return fmt.Sprintf("%s %s rep %d: %smsg/s, %.1f MB/s", what, who, m.Rep, fmtRate(m.MsgPS), m.MBPS)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
