@@ -14,7 +14,8 @@ export ZMQSUITE_OUT := $(CURDIR)/$(OUT)
 # The libzmq peer needs cgo and libzmq's pkg-config file; without them zmqpeer is built
 # without it, and doctor and the matrix report libzmq as unavailable.
 PEER_TAGS := $(shell pkg-config --exists libzmq 2>/dev/null && [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -tags libzmq)
-ZMQPEER := $(CURDIR)/$(OUT)/bin/zmqpeer
+EXE := $(shell $(GO) env GOEXE)
+ZMQPEER := $(CURDIR)/$(OUT)/bin/zmqpeer$(EXE)
 export ZMQSUITE_ZMQPEER := $(ZMQPEER)
 GINKGO := $(GO) tool ginkgo
 
@@ -27,10 +28,10 @@ deps:
 build:
 	@mkdir -p $(OUT)/bin
 	$(GO) build $(PEER_TAGS) -o $(ZMQPEER) ./cmd/zmqpeer
-	$(GO) build -o $(OUT)/bin/zmqsuite ./cmd/zmqsuite
+	$(GO) build -o $(OUT)/bin/zmqsuite$(EXE) ./cmd/zmqsuite
 
 doctor: deps build
-	@$(OUT)/bin/zmqsuite doctor
+	@$(OUT)/bin/zmqsuite$(EXE) doctor
 
 vet:
 	gofmt -l . | (! grep .) || (echo "gofmt: files above need formatting"; exit 1)
@@ -64,7 +65,7 @@ bench-check: build
 	$(GINKGO) --timeout=20m --label-filter='kind:fidelity' ./suites/bench
 
 report: build
-	$(OUT)/bin/zmqsuite report --conformance $(OUT)/conformance/results.json --bench $(OUT)/bench/results.json --out $(OUT)/report
+	$(OUT)/bin/zmqsuite$(EXE) report --conformance $(OUT)/conformance/results.json --bench $(OUT)/bench/results.json --out $(OUT)/report
 
 run: deps conformance bench report
 	@echo "report: $(CURDIR)/$(OUT)/report/index.html"
