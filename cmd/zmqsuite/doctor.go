@@ -48,7 +48,7 @@ func doctor(args []string) int {
 	ok := 0
 	for _, d := range found {
 		if d.Err != nil {
-			fmt.Fprintf(w, "%s\tunavailable: %s\t\t\t\t\t\t\n", d.Impl.Name, oneLine(d.Err.Error()))
+			fmt.Fprintf(w, "%s\tunavailable (below)\t\t\t\t\t\t\n", d.Impl.Name)
 			continue
 		}
 		ok++
@@ -58,6 +58,9 @@ func doctor(args []string) int {
 	}
 	w.Flush()
 	for _, d := range found {
+		if d.Err != nil {
+			fmt.Printf("  %s unavailable: %s\n", d.Impl.Name, oneLine(d.Err.Error()))
+		}
 		if d.Hello == nil {
 			continue
 		}

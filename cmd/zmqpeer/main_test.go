@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/zmqsuite/zmqsuite/harness/impl/raw"
+	"github.com/zmqsuite/zmqsuite/harness/peer"
+)
+
+func TestBackendNames(t *testing.T) {
+	if _, err := backend("nope"); err == nil || !strings.Contains(err.Error(), "gozmq") {
+		t.Fatalf("unknown name: %v", err)
+	}
+	for _, n := range []string{"gozmq", "raw"} {
+		if b, err := backend(n); err != nil || b.Info().Name != n {
+			t.Fatalf("%s: %v", n, err)
+		}
+	}
+}
+
+func TestSlowdown(t *testing.T) {
+	b := raw.New()
+	for _, bad := range []string{"x", "0.5", "NaN", "1000"} {
+		if _, err := slowdown(b, bad); err == nil {
+			t.Errorf("%s=%s accepted", slowdownEnv, bad)
+		}
+	}
+	if s, _ := slowdown(b, ""); s != peer.Backend(b) {
+		t.Fatal("unset should not wrap")
+	}
+	s, err := slowdown(b, "3")
+	if err != nil || !strings.Contains(s.Info().Notes, "slowed") {
+		t.Fatalf("%v %+v", err, s.Info())
+	}
+	// A successful call is stretched to about 3x; a timed-out one is not.
+	pull, _ := s.NewSocket("PULL", "")
+	defer pull.Close(0)
+	start := time.Now()
+	if _, err := pull.Recv(30 * time.Millisecond); peer.Category(err) != peer.ErrAgain {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 60*time.Millisecond {
+		t.Fatalf("a timed-out recv was stretched: %v", d)
+	}
+}
+
+// The garbage fault answers hello properly and garbles the reply to the next request only.
+func TestGarbler(t *testing.T) {
+	in := strings.NewReader(`{"id":1,"op":"hello"}` + "\n" + `{"id":2,"op":"socket","type":"PAIR"}` + "\n" + `{"id":3,"op":"quit"}` + "\n")
+	var out bytes.Buffer
+	if err := peer.Serve(in, &garbler{w: &out}, raw.New()); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines: %q", len(lines), lines)
+	}
+	var rep peer.Reply
+	if err := json.Unmarshal([]byte(lines[0]), &rep); err != nil || rep.Hello == nil {
+		t.Fatalf("hello reply: %q %v", lines[0], err)
+	}
+	if json.Valid([]byte(lines[1])) {
+		t.Fatalf("second reply not garbled: %q", lines[1])
+	}
+	if err := json.Unmarshal([]byte(lines[2]), &rep); err != nil || rep.ID != 3 {
+		t.Fatalf("third reply: %q %v", lines[2], err)
+	}
+}
+
+// The watcher reports each request line's op, however the input is split.
+func TestRequestWatcher(t *testing.T) {
+	var ops []string
+	w := &requestWatcher{r: iotest.OneByteReader(strings.NewReader(`{"id":1,"op":"hello"}` + "\n" + `{"id":2,"op":"recv"}` + "\n")),
+		onRequest: func(op string) { ops = append(ops, op) }}
+	if _, err := io.ReadAll(w); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(ops, ",") != "hello,recv" {
+		t.Fatalf("ops %v", ops)
+	}
+}
+
+// busySocket is a socket whose every call takes about d of wall time.
+type busySocket struct {
+	peer.Socket
+	d time.Duration
+}
+
+func (b busySocket) busy() {
+	for end := time.Now().Add(b.d); time.Now().Before(end); {
+	}
+}
+
+func (b busySocket) Send([][]byte, time.Duration) error { b.busy(); return nil }
+
+func (b busySocket) Recv(time.Duration) ([][]byte, error) { b.busy(); return nil, nil }
+
+// Both ways of paying the delay (sleeping debts in one-way loops, spinning in alternating
+// ones) make a loop of calls take about f times as long. Bounds are loose: this machine is
+// shared.
+func TestSlowdownFactor(t *testing.T) {
+	const d, n, f = 50 * time.Microsecond, 400, 2.0
+	for _, alternate := range []bool{false, true} {
+		s := &slowSocket{Socket: busySocket{d: d}, extra: f - 1}
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			if alternate && i%2 == 1 {
+				_, _ = s.Recv(time.Second)
+			} else {
+				_ = s.Send(nil, time.Second)
+			}
+		}
+		ratio := float64(time.Since(start)) / float64(n*d)
+		t.Logf("alternate=%v: %.2fx", alternate, ratio)
+		if ratio < 1.6 || ratio > 4 {
+			t.Errorf("alternate=%v: loop took %.2fx its natural time, want about %v", alternate, ratio, f)
+		}
+	}
+}

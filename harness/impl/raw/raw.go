@@ -1,0 +1,60 @@
+// Package raw is the benchmark ceiling: a peer.Backend that moves messages over a plain TCP or
+// unix-domain connection with the least work that still frames messages, so the benchmark
+// report can show how far each ZeroMQ implementation is from the network stack itself.
+//
+// It is not ZeroMQ and speaks no ZMTP: only raw peers talk to raw peers. A socket has exactly
+// one connection (the first accepted, or the one it dials). On the wire a message is a 4-byte
+// big-endian frame count, then for each frame an 8-byte big-endian length and the bytes.
+// Sends go to a queue (sendQueue messages) drained by a writer goroutine into a bufio.Writer
+// that is flushed whenever the queue is empty, so a burst costs few system calls and a lone
+// request (REQ/REP) is flushed at once. A reader goroutine fills a receive queue the same way.
+// REQ and REP only enforce the send/receive alternation (ErrEFSM); there are no envelopes.
+package raw
+
+import (
+	"github.com/zmqsuite/zmqsuite/harness/peer"
+)
+
+// Queue lengths in messages, the raw counterpart of a high-water mark.
+const (
+	sendQueue = 1000
+	recvQueue = 1000
+)
+
+// Version names the framing, in case it ever changes.
+const Version = "1"
+
+// SocketTypes are the types raw implements.
+var SocketTypes = []string{"PAIR", "PULL", "PUSH", "REP", "REQ"}
+
+// Backend creates raw sockets. Contexts are ignored: raw has no inproc.
+type Backend struct{}
+
+// New returns the raw backend.
+func New() *Backend { return &Backend{} }
+
+// Info describes raw; Serve adds the probed transports.
+func (*Backend) Info() peer.Hello {
+	return peer.Hello{
+		Name:    "raw",
+		Version: Version,
+		Binding: "net (length-prefixed frames over one TCP or unix connection)",
+		Notes:   "benchmark ceiling, not ZeroMQ: speaks only to itself",
+		Caps: peer.Caps{
+			SocketTypes: append([]string(nil), SocketTypes...),
+			Options:     []string{},
+			Declared:    []string{"ipc", "tcp"},
+			Bench:       true,
+		},
+	}
+}
+
+// NewSocket creates a socket of one of SocketTypes.
+func (*Backend) NewSocket(typ, context string) (peer.Socket, error) {
+	if !peer.Has(SocketTypes, typ) {
+		return nil, peer.Errorf(peer.ErrUnsupported, "raw: no socket type %q (raw has %v)", typ, SocketTypes)
+	}
+	return newSocket(typ), nil
+}
+
+var _ peer.Backend = (*Backend)(nil)
