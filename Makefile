@@ -59,10 +59,10 @@ test: deps vet unit pytest conformance
 bench: build
 	@mkdir -p $(OUT)/bench
 	ZMQSUITE_QUICK=$(QUICK) $(GINKGO) --timeout=3h --output-dir=$(OUT)/bench --json-report=ginkgo.json \
-	  --label-filter='!kind:fidelity $(if $(FILTER),&& ($(FILTER)))' ./suites/bench
+	  --label-filter='kind:bench $(if $(FILTER),&& ($(FILTER)))' ./suites/bench
 
 bench-check: build
-	$(GINKGO) --timeout=20m --label-filter='kind:fidelity' ./suites/bench
+	$(GINKGO) --timeout=30m --label-filter='kind:fidelity || kind:gatecheck' ./suites/bench
 
 report: build
 	$(OUT)/bin/zmqsuite$(EXE) report --conformance $(OUT)/conformance/results.json --bench $(OUT)/bench/results.json --out $(OUT)/report

@@ -33,3 +33,13 @@ type Socket interface {
 	// Close closes the socket; linger < 0 = the binding's default.
 	Close(linger time.Duration) error
 }
+
+// FrameSocket is an optional fast path for benchmark loops, whose messages are single frames
+// by construction (as libzmq's local_thr/remote_thr assume): send or receive one frame without
+// per-message multipart bookkeeping (a RCVMORE query and a slice per message cost a cgo binding
+// a measurable share of a 64-byte message's budget). Same timeout rules as Send and Recv.
+type FrameSocket interface {
+	SendFrame(b []byte, timeout time.Duration) error
+	// RecvFrame receives one frame and returns its length.
+	RecvFrame(timeout time.Duration) (int, error)
+}

@@ -109,16 +109,37 @@ func RunBench(s Socket, spec BenchSpec, cancel *atomic.Bool) (*BenchResult, erro
 	return nil, Errorf(ErrInval, "bench: unknown mode %q (want thr_send, thr_recv, lat_ping, lat_pong)", spec.Mode)
 }
 
+// frameIO adapts a Socket to single-frame sends and receives, through FrameSocket when the
+// socket has that fast path.
+type frameIO struct {
+	send func(b []byte, timeout time.Duration) error
+	recv func(timeout time.Duration) (int, error)
+}
+
+func framesOf(s Socket) frameIO {
+	if fs, ok := s.(FrameSocket); ok {
+		return frameIO{send: fs.SendFrame, recv: fs.RecvFrame}
+	}
+	return frameIO{
+		send: func(b []byte, t time.Duration) error { return s.Send([][]byte{b}, t) },
+		recv: func(t time.Duration) (int, error) {
+			m, err := s.Recv(t)
+			return msgLen(m), err
+		},
+	}
+}
+
 // thrSend sends until cancelled, the run limit passes, or the socket fails (its receiver left).
 func thrSend(s Socket, size int, cancel *atomic.Bool, deadline time.Time) *BenchResult {
-	msg := [][]byte{make([]byte, size)}
+	msg := make([]byte, size)
+	io := framesOf(s)
 	res := &BenchResult{}
 	for {
 		if res.Messages&255 == 0 && (cancel.Load() || time.Now().After(deadline)) {
 			res.Stopped = "cancelled"
 			return res
 		}
-		if err := s.Send(msg, pollSlice); err != nil {
+		if err := io.send(msg, pollSlice); err != nil {
 			if Category(err) == ErrAgain {
 				if cancel.Load() || time.Now().After(deadline) {
 					res.Stopped = "cancelled"
@@ -137,16 +158,17 @@ func thrSend(s Socket, size int, cancel *atomic.Bool, deadline time.Time) *Bench
 // thrRecv counts messages for window, starting the clock at the first one (as libzmq's
 // local_thr does), so connection set-up is not measured.
 func thrRecv(s Socket, window, first time.Duration) (*BenchResult, error) {
-	m, err := s.Recv(first)
+	io := framesOf(s)
+	n, err := io.recv(first)
 	if err != nil {
 		return nil, wrapFirst("first message", err)
 	}
 	start := time.Now()
-	res := &BenchResult{Messages: 1, Bytes: int64(msgLen(m))}
+	res := &BenchResult{Messages: 1, Bytes: int64(n)}
 	end := start.Add(window)
 	last := start
 	for {
-		m, err := s.Recv(time.Second)
+		n, err := io.recv(time.Second)
 		if err != nil {
 			if Category(err) == ErrAgain { // the sender stopped early: report what arrived
 				res.Stopped = "sender went quiet"
@@ -155,7 +177,7 @@ func thrRecv(s Socket, window, first time.Duration) (*BenchResult, error) {
 			return nil, err
 		}
 		res.Messages++
-		res.Bytes += int64(msgLen(m))
+		res.Bytes += int64(n)
 		if res.Messages&63 == 0 {
 			last = time.Now()
 			if last.After(end) {

@@ -158,18 +158,9 @@ func (s *socket) Send(frames [][]byte, timeout time.Duration) error {
 		return err
 	}
 	defer s.mu.Unlock()
-	var flags zmq.Flag
-	if timeout <= 0 {
-		flags = zmq.DONTWAIT
-	} else if !s.sndtimeoSet || s.sndtimeo != timeout {
-		if s.userSndtimeo == nil {
-			d, _ := s.zs.GetSndtimeo()
-			s.userSndtimeo = &d
-		}
-		if err := s.zs.SetSndtimeo(clampMS(timeout)); err != nil {
-			return wrap("set sndtimeo", err)
-		}
-		s.sndtimeo, s.sndtimeoSet = timeout, true
+	flags, err := s.sendFlags(timeout)
+	if err != nil {
+		return err
 	}
 	last := len(frames) - 1
 	for i, f := range frames {
@@ -190,18 +181,9 @@ func (s *socket) Recv(timeout time.Duration) ([][]byte, error) {
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	var flags zmq.Flag
-	if timeout <= 0 {
-		flags = zmq.DONTWAIT
-	} else if !s.rcvtimeoSet || s.rcvtimeo != timeout {
-		if s.userRcvtimeo == nil {
-			d, _ := s.zs.GetRcvtimeo()
-			s.userRcvtimeo = &d
-		}
-		if err := s.zs.SetRcvtimeo(clampMS(timeout)); err != nil {
-			return nil, wrap("set rcvtimeo", err)
-		}
-		s.rcvtimeo, s.rcvtimeoSet = timeout, true
+	flags, err := s.recvFlags(timeout)
+	if err != nil {
+		return nil, err
 	}
 	f, err := s.zs.RecvBytes(flags)
 	if err != nil {
