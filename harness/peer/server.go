@@ -174,6 +174,10 @@ func (s *server) run(req *Request, cancel *atomic.Bool) Reply {
 		return Reply{OK: true, Socket: id}
 	case OpQuit:
 		s.mu.Lock()
+		// Stop running loops first, so no close waits on a call blocked inside a job.
+		for _, j := range s.jobs {
+			j.cancel.Store(true)
+		}
 		socks := s.sockets
 		s.sockets = map[string]Socket{}
 		s.mu.Unlock()
