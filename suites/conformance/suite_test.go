@@ -44,3 +44,17 @@ var _ = ReportAfterSuite("results.json", func(r Report) {
 	Expect(harness.WriteJSON(path, res)).To(Succeed())
 	fmt.Fprintf(os.Stderr, "conformance: %d cells written to %s\n", len(res.Records), path)
 })
+
+// An expectations entry for a case that does not exist (a typo, a renamed id) would silently
+// expect nothing: refuse it.
+var _ = Describe("expectations file", Label("kind:meta"), func() {
+	It("names only cases of the catalogue", func() {
+		known := map[string]bool{}
+		for _, d := range conformance.Cases() {
+			known[d.ID] = true
+		}
+		for _, e := range matrix.Expectations.Entries() {
+			Expect(known).To(HaveKey(e.Case), "%s: no case %q in the catalogue", e.Where(), e.Case)
+		}
+	})
+})

@@ -1,0 +1,96 @@
+package scenarios
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/zmqsuite/zmqsuite/harness"
+)
+
+// A malformed expectations file must fail loudly, in one line naming the file, the line and
+// what to fix: one that silently expected nothing would turn known failures red, and one that
+// matched too widely would hide new ones.
+func TestExpectationsRejectMalformedFiles(t *testing.T) {
+	cases := []struct{ name, yaml, want string }{
+		{"not a list", "case: REQ.4\n", "expectations.yaml:1: want a list"},
+		{"unknown key", "- case: REQ.4\n  reason: r\n  link: l\n  tranport: tcp\n", `expectations.yaml:1: unknown key "tranport"`},
+		{"no reason", "- case: REQ.4\n  link: x\n", `missing "reason"`},
+		{"no link", "- case: REQ.4\n  reason: r\n", `missing "link"`},
+		{"bad transport", "- case: REQ.4\n  transport: udp\n  reason: r\n  link: l\n", `transport "udp"`},
+		{"bad range", "- case: REQ.4\n  reason: r\n  link: l\n  versions: {libzmq: \"about 4\"}\n", "versions[libzmq]"},
+		{"bad yaml", "- case: [\n", "expectations.yaml"},
+	}
+	for _, c := range cases {
+		_, err := ParseExpectations("expectations.yaml", []byte(c.yaml))
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: got %v, want one line containing %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestExpectationsMatchScopeAndVersions(t *testing.T) {
+	x, err := ParseExpectations("e.yaml", []byte(`
+- case: PP.1
+  bind: gozmq
+  connect: "*"
+  transport: tcp
+  versions: {gozmq: ">=0.17.0 <0.18"}
+  reason: go-zeromq PUSH copies each message to every PULL
+  link: not reported upstream
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cell := Cell{Case: "PP.1", Transport: "tcp", Bind: "gozmq", Connect: "pyzmq", OS: "linux", Versions: map[string]string{"gozmq": "v0.17.0"}}
+	if x.Match(cell) == nil {
+		t.Error("entry should match its own cell")
+	}
+	for _, other := range []Cell{
+		{Case: "PP.2", Transport: "tcp", Bind: "gozmq", Connect: "pyzmq", Versions: cell.Versions},
+		{Case: "PP.1", Transport: "ipc", Bind: "gozmq", Connect: "pyzmq", Versions: cell.Versions},
+		{Case: "PP.1", Transport: "tcp", Bind: "libzmq", Connect: "gozmq", Versions: cell.Versions},
+		{Case: "PP.1", Transport: "tcp", Bind: "gozmq", Connect: "pyzmq", Versions: map[string]string{"gozmq": "v0.18.1"}},
+		{Case: "PP.1", Transport: "tcp", Bind: "gozmq", Connect: "pyzmq"},
+	} {
+		if x.Match(other) != nil {
+			t.Errorf("entry must not match %+v", other)
+		}
+	}
+}
+
+// Judge decides colours: levels make a difference count, expectations make it known.
+func TestJudge(t *testing.T) {
+	failed := harness.Attempt{Err: errors.New("got 3, want 2")}
+	exp := &Expectation{Reason: "known", Link: "l", file: "e.yaml", line: 3}
+	flaky := &Expectation{Reason: "known", Link: "l", Intermittent: true}
+	rows := []struct {
+		name  string
+		level Level
+		a     harness.Attempt
+		exp   *Expectation
+		want  harness.Outcome
+		rfc   harness.Verdict
+	}{
+		{"pass", Must, harness.Attempt{}, nil, harness.Pass, harness.VerdictPass},
+		{"MUST failure is red", Must, failed, nil, harness.Fail, harness.VerdictFail},
+		{"SHOULD failure is non-strict", Should, failed, nil, harness.NonStrict, harness.VerdictFail},
+		{"libzmq-default difference is non-strict, RFC silent", Libzmq, failed, nil, harness.NonStrict, harness.VerdictNA},
+		{"known failure", Must, failed, exp, harness.XFail, harness.VerdictFail},
+		{"known failure that passes", Must, harness.Attempt{}, exp, harness.XPass, harness.VerdictPass},
+		{"intermittent that passes", Must, harness.Attempt{}, flaky, harness.Pass, harness.VerdictPass},
+		{"intermittent that fails", Must, failed, flaky, harness.XFail, harness.VerdictFail},
+		{"crash", Must, harness.Attempt{Fault: &harness.Fault{Kind: harness.FaultCrash, Impl: "gozmq", Role: "bind"}}, nil, harness.Crash, harness.VerdictFail},
+		{"hang", Must, harness.Attempt{Fault: &harness.Fault{Kind: harness.FaultHang, Impl: "pyzmq", Role: "connect"}}, nil, harness.Hang, harness.VerdictFail},
+		{"unsupported", Option, harness.Attempt{Unsupported: &harness.Unsupported{Impl: "gozmq", What: "option conflate"}}, nil, harness.Skip, harness.VerdictNA},
+	}
+	for _, r := range rows {
+		j := Judge(r.level, r.a, r.exp)
+		if j.Outcome != r.want || j.RFC != r.rfc {
+			t.Errorf("%s: got %s/%s, want %s/%s (%s)", r.name, j.Outcome, j.RFC, r.want, r.rfc, j.Reason)
+		}
+	}
+	if j := Judge(Must, harness.Attempt{Fault: &harness.Fault{Kind: harness.FaultHang, Impl: "pyzmq", Role: "connect"}}, nil); j.Blame != "connect:pyzmq" {
+		t.Errorf("blame = %q, want connect:pyzmq", j.Blame)
+	}
+}
