@@ -22,9 +22,9 @@ type Expectation struct {
 	Bind      string `yaml:"bind"`      // implementation name or "*"
 	Connect   string `yaml:"connect"`   // implementation name or "*"
 	OS        string `yaml:"os"`        // GOOS or "*"
-	// Versions limits the entry to version ranges, per implementation name: ">=4.3.0 <4.4".
-	// The version compared is the implementation's libzmq version for "libzmq" and
-	// "pyzmq" keys suffixed "/libzmq", else its binding version.
+	// Versions limits the entry to version ranges: ">=4.3.0 <4.4". A key names an
+	// implementation ("gozmq": its binding version, e.g. v0.17.0; "libzmq": pebbe/zmq4's), or
+	// "<impl>/libzmq" for the libzmq underneath it ("pyzmq/libzmq": 4.3.4).
 	Versions     map[string]string `yaml:"versions"`
 	Intermittent bool              `yaml:"intermittent"`
 	Reason       string            `yaml:"reason"`
