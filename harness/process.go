@@ -117,6 +117,11 @@ func StartPeer(ctx context.Context, impl *Impl, role string, startTimeout time.D
 	}
 	cmd := exec.Command(impl.Command[0], impl.Command[1:]...)
 	cmd.Env = append(os.Environ(), impl.Env...)
+	// Files a binding creates on its own (libzmq's ipc://* picks a path under TMPDIR) belong
+	// in this process's private directory, not in the suite's working tree.
+	if dir, err := IPCDir(); err == nil {
+		cmd.Env = append(cmd.Env, "TMPDIR="+dir)
+	}
 	p := &Peer{Impl: impl, Role: role, cmd: cmd, replies: make(chan peer.Reply, 1),
 		garbage: make(chan string, 1), exited: make(chan struct{}), stderr: &tailBuffer{max: 8 << 10}}
 	cmd.Stderr = p.stderr
