@@ -48,10 +48,23 @@ func (f *Fault) Error() string {
 	}
 	what := map[FaultKind]string{FaultCrash: "crashed", FaultHang: "hung", FaultGarbage: "broke the protocol", FaultStart: "failed to start"}[f.Kind]
 	msg := fmt.Sprintf("%s %s during %s: %s", side, what, f.Step, f.Detail)
-	if last := lastLine(f.StderrTail); last != "" {
+	if last := telling(f.StderrTail); last != "" {
 		msg += "; last stderr: " + last
 	}
 	return msg
+}
+
+// telling picks the stderr line that explains a death: a Go panic's headline when there is
+// one (a trace ends with a stack frame, not the reason), else the last line (Python prints the
+// exception itself last).
+func telling(s string) string {
+	lines := strings.Split(s, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ") {
+			return l
+		}
+	}
+	return lastLine(s)
 }
 
 func lastLine(s string) string {
