@@ -246,18 +246,7 @@ func rrMaxGap(origins []int, senders int) (gap, lastFirst int) {
 var _ = c.Case("DLR.3", Must, "reqrep", "DEALER without peers blocks or refuses to send",
 	func(ctx SpecContext, cell *h.Cell) {
 		dealer := cell.Bind(ctx, h.DEALER)
-		err := dealer.TrySend(ctx, 0, h.Msg("no peer 1"))
-		Expect(rrCategory(err)).To(Equal(peer.ErrAgain), "a non-blocking send without peers must be refused as would-block")
-		start := time.Now()
-		err = dealer.TrySend(ctx, 250*time.Millisecond, h.Msg("no peer 2"))
-		took := time.Since(start)
-		Expect(rrCategory(err)).To(Equal(peer.ErrAgain), "a send with a 250 ms timeout and no peers must end as would-block")
-		cell.Metric("send_wait_ms", float64(took.Milliseconds()))
-		if took >= 200*time.Millisecond {
-			cell.Observe("blocks")
-		} else {
-			cell.Observe("fails")
-		}
+		rrRefusedWithoutPeers(ctx, cell, dealer, "no peer")
 	}, c.PerImplementation())
 
 // DLR.4 (RFC 28 DEALER: "SHALL consider a peer as available only when it has an outgoing

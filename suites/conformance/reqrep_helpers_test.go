@@ -231,3 +231,22 @@ func rrFairShare(origins []int, senders int) float64 {
 	}
 	return worst
 }
+
+// rrRefusedWithoutPeers checks RFC 28's "block on sending, or return a suitable error" on a
+// socket without peers: a non-blocking send is refused as would-block, and a send with a 250 ms
+// timeout ends as would-block. It records which alternative happened ("blocks": the timed send
+// waited; "fails": it was refused at once) and how long the timed send took.
+func rrRefusedWithoutPeers(ctx context.Context, cell *h.Cell, s *h.Sock, what string) {
+	err := s.TrySend(ctx, 0, h.Msg(what+" 1"))
+	Expect(rrCategory(err)).To(Equal(peer.ErrAgain), "a non-blocking send without peers must be refused as would-block")
+	start := time.Now()
+	err = s.TrySend(ctx, 250*time.Millisecond, h.Msg(what+" 2"))
+	took := time.Since(start)
+	Expect(rrCategory(err)).To(Equal(peer.ErrAgain), "a send with a 250 ms timeout and no peers must end as would-block")
+	cell.Metric("send_wait_ms", float64(took.Milliseconds()))
+	if took >= 200*time.Millisecond {
+		cell.Observe("blocks")
+	} else {
+		cell.Observe("fails")
+	}
+}

@@ -88,18 +88,7 @@ func rrSorted(s []int) []int {
 var _ = c.Case("REQ.3", Must, "reqrep", "REQ without connected peers blocks or refuses a request, and never sends it later",
 	func(ctx SpecContext, cell *h.Cell) {
 		req := cell.Bind(ctx, h.REQ)
-		err := req.TrySend(ctx, 0, h.Msg("phantom 1"))
-		Expect(rrCategory(err)).To(Equal(peer.ErrAgain), "a non-blocking send without peers must be refused as would-block")
-		start := time.Now()
-		err = req.TrySend(ctx, 250*time.Millisecond, h.Msg("phantom 2"))
-		took := time.Since(start)
-		Expect(rrCategory(err)).To(Equal(peer.ErrAgain), "a send with a 250 ms timeout and no peers must end as would-block")
-		cell.Metric("send_wait_ms", float64(took.Milliseconds()))
-		if took >= 200*time.Millisecond {
-			cell.Observe("blocks")
-		} else {
-			cell.Observe("fails")
-		}
+		rrRefusedWithoutPeers(ctx, cell, req, "phantom")
 		// The refused requests must not have been kept: a REP that connects now sees only the
 		// request sent after it.
 		rep := cell.Connect(ctx, h.REP, req)

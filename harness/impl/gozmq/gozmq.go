@@ -21,7 +21,6 @@ package gozmq
 
 import (
 	"context"
-	"runtime/debug"
 	"sort"
 	"sync"
 
@@ -53,21 +52,7 @@ func New() *Backend {
 }
 
 // Version returns the go-zeromq module version linked into this binary.
-func Version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			if d.Path == Module {
-				if d.Replace != nil && d.Replace.Version != "" {
-					return d.Replace.Version
-				}
-				if d.Version != "" && d.Version != "(devel)" {
-					return d.Version
-				}
-			}
-		}
-	}
-	return fallbackVersion
-}
+func Version() string { return peer.ModuleVersion(Module, fallbackVersion) }
 
 // Info describes go-zeromq; Serve adds the probed transports.
 func (b *Backend) Info() peer.Hello {

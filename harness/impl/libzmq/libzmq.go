@@ -4,7 +4,6 @@ package libzmq
 
 import (
 	"fmt"
-	"runtime/debug"
 	"sort"
 	"sync"
 
@@ -40,21 +39,7 @@ func New() (peer.Backend, error) {
 }
 
 // Version returns the pebbe/zmq4 module version linked into this binary.
-func Version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			if d.Path == Module {
-				if d.Replace != nil && d.Replace.Version != "" {
-					return d.Replace.Version
-				}
-				if d.Version != "" && d.Version != "(devel)" {
-					return d.Version
-				}
-			}
-		}
-	}
-	return fallbackVersion
-}
+func Version() string { return peer.ModuleVersion(Module, fallbackVersion) }
 
 // LibzmqVersion is the version of the libzmq the process runs with, "4.3.4".
 func LibzmqVersion() string {
