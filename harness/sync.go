@@ -51,6 +51,16 @@ func AwaitSubscribed(ctx context.Context, pub *Sock, topic string, subs ...*Sock
 // them: every connection is up and in the sender's rotation. It suits PUSH→PULL and
 // DEALER→DEALER/ROUTER (whose received probes carry a routing frame first).
 func AwaitFlowing(ctx context.Context, sender *Sock, receivers ...*Sock) {
+	ProbeUntilFlowing(ctx, sender, receivers...)
+	for _, s := range receivers {
+		Drain(ctx, s)
+	}
+}
+
+// ProbeUntilFlowing is AwaitFlowing without the drain, for callers that drain their own way.
+// Each round sends as many probes as receivers are still pending (a round-robin sender spreads
+// them over its peers), then checks every pending receiver once, in order.
+func ProbeUntilFlowing(ctx context.Context, sender *Sock, receivers ...*Sock) {
 	pending := map[*Sock]bool{}
 	for _, s := range receivers {
 		pending[s] = true
@@ -60,17 +70,19 @@ func AwaitFlowing(ctx context.Context, sender *Sock, receivers ...*Sock) {
 		if time.Now().After(deadline) {
 			panic(&StepError{Step: "await connections", Err: fmt.Errorf("no probe reached %s within %v", names(pending), SettleLimit)})
 		}
-		if err := sender.TrySend(ctx, 100*time.Millisecond, Msg(ProbeMarker)); err != nil && peer.Category(err) != peer.ErrAgain {
-			panic(&StepError{Step: "send probe", Err: err})
+		for range pending {
+			if err := sender.TrySend(ctx, 100*time.Millisecond, Msg(ProbeMarker)); err != nil && peer.Category(err) != peer.ErrAgain {
+				panic(&StepError{Step: "send probe", Err: err})
+			}
 		}
-		for s := range pending {
+		for _, s := range receivers {
+			if !pending[s] {
+				continue
+			}
 			if m, err := s.TryRecv(ctx, 20*time.Millisecond); err == nil && len(m) > 0 {
 				delete(pending, s)
 			}
 		}
-	}
-	for _, s := range receivers {
-		Drain(ctx, s)
 	}
 }
 

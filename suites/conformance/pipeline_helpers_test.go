@@ -204,34 +204,10 @@ func ppSockNames(socks []*h.Sock) []string {
 	return out
 }
 
-// ppAwaitFlowing is h.AwaitFlowing for many receivers at the cost of few: each round sends as
-// many probes as receivers are still pending (a round-robin sender spreads them over its
-// peers), then checks every pending receiver once; at the end all receivers are drained
-// concurrently. Every connection is then up and in the sender's rotation.
+// ppAwaitFlowing is h.AwaitFlowing with the receivers drained concurrently rather than one
+// after another, which matters with many receivers.
 func ppAwaitFlowing(ctx context.Context, sender *h.Sock, receivers ...*h.Sock) {
-	pending := map[*h.Sock]bool{}
-	for _, r := range receivers {
-		pending[r] = true
-	}
-	deadline := time.Now().Add(h.SettleLimit)
-	for len(pending) > 0 {
-		if time.Now().After(deadline) {
-			panic(&h.StepError{Step: "await connections", Err: fmt.Errorf("no probe reached %d of %d receivers within %v", len(pending), len(receivers), h.SettleLimit)})
-		}
-		for range pending {
-			if err := sender.TrySend(ctx, 100*time.Millisecond, h.Msg(h.ProbeMarker)); err != nil && peer.Category(err) != peer.ErrAgain {
-				panic(&h.StepError{Step: "send probe", Err: err})
-			}
-		}
-		for _, r := range receivers {
-			if !pending[r] {
-				continue
-			}
-			if m, err := r.TryRecv(ctx, 20*time.Millisecond); err == nil && len(m) > 0 {
-				delete(pending, r)
-			}
-		}
-	}
+	h.ProbeUntilFlowing(ctx, sender, receivers...)
 	ppDrainAll(ctx, receivers...)
 }
 
