@@ -152,6 +152,9 @@ type BenchConfig struct {
 	Quick       bool   `json:"quick"`
 	Interleaved bool   `json:"interleaved"`
 	Clock       string `json:"clock"` // where the clock runs, e.g. "inside the peer, from the first message"
+	// ControlRTTUS is, per implementation, the median round trip of one control request in
+	// microseconds: what the harness adds per request, paid only outside timed loops.
+	ControlRTTUS map[string]float64 `json:"control_rtt_us,omitempty"`
 }
 
 // Results is the merged file reports read and the gate compares.

@@ -203,7 +203,11 @@ func (m *mdWriter) bench(b *benchView) {
 		if c.Clock != "" {
 			m.f("; clock: %s", mdText(c.Clock))
 		}
-		m.f(". Figures are the median [min–max] of the repetitions; `%s` is the ceiling (the transport without ZeroMQ).\n\n", Ceiling)
+		m.f(". Figures are the median [min–max] of the repetitions; `%s` is the ceiling (the transport without ZeroMQ).", Ceiling)
+		if b.ControlCost != "" {
+			m.f(" The harness's own cost, a control request's round trip (never inside a timed loop): %s.", mdText(b.ControlCost))
+		}
+		m.f("\n\n")
 	}
 	for _, n := range b.Notes {
 		m.f("- %s\n", mdText(n))

@@ -2,6 +2,8 @@ package reports
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/zmqsuite/zmqsuite/harness"
 )
@@ -31,12 +33,14 @@ type conformanceView struct {
 }
 
 type benchView struct {
-	Records    int
-	Config     harness.BenchConfig
-	Notes      []string
-	Throughput []benchTable
-	Latency    []benchTable
-	groups     []benchGroup // for the charts
+	Records int
+	Config  harness.BenchConfig
+	Notes   []string
+	// ControlCost lists each implementation's control round trip, e.g. "gozmq 70 µs, …".
+	ControlCost string
+	Throughput  []benchTable
+	Latency     []benchTable
+	groups      []benchGroup // for the charts
 }
 
 func newView(r harness.Results) view {
@@ -65,7 +69,8 @@ func newView(r harness.Results) view {
 	}
 	if r.Bench != nil {
 		groups := groupBench(r.Bench, o)
-		bv := &benchView{Records: len(r.Bench.Records), Config: r.Bench.Config, Notes: r.Bench.Notes, groups: groups}
+		bv := &benchView{Records: len(r.Bench.Records), Config: r.Bench.Config, Notes: r.Bench.Notes, groups: groups,
+			ControlCost: controlCost(r.Bench.Config.ControlRTTUS)}
 		for _, t := range buildBenchTables(groups) {
 			if t.Metric == metricLatency {
 				bv.Latency = append(bv.Latency, t)
@@ -96,4 +101,18 @@ func headline(v view) string {
 		return s + " No benchmark results."
 	}
 	return s + fmt.Sprintf(" Benchmarks: %d figures.", v.Bench.Records)
+}
+
+// controlCost formats the per-implementation control round trips in name order.
+func controlCost(us map[string]float64) string {
+	names := make([]string, 0, len(us))
+	for n := range us {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s %.0f µs", n, us[n])
+	}
+	return strings.Join(parts, ", ")
 }

@@ -68,6 +68,13 @@ type slowSocket struct {
 // idleGap separates a loop from occasional calls: a longer pause is not part of the period.
 const idleGap = 50 * time.Millisecond
 
+// ThreadBound passes the wrapped socket's answer on: the slowdown must not change how a loop
+// is scheduled, only how long each call takes.
+func (s *slowSocket) ThreadBound() bool {
+	tb, ok := s.Socket.(peer.ThreadBound)
+	return ok && tb.ThreadBound()
+}
+
 // SendFrame and RecvFrame keep the wrapped socket's benchmark fast path, slowed like the rest.
 func (s *slowSocket) SendFrame(b []byte, timeout time.Duration) error {
 	fs, ok := s.Socket.(peer.FrameSocket)

@@ -43,3 +43,15 @@ type FrameSocket interface {
 	// RecvFrame receives one frame and returns its length.
 	RecvFrame(timeout time.Duration) (int, error)
 }
+
+// ThreadBound is an optional marker for sockets whose every call enters C (a cgo binding).
+// RunBench runs their throughput loops on a locked OS thread. Unlocked, the Go scheduler hands
+// the goroutine from thread to thread around the blocking cgo calls, which cost libzmq↔libzmq
+// tcp 64 B throughput 14 % against a native pebbe loop (12 interleaved pairs: 0.859 unlocked,
+// 1.004 locked). Latency loops stay unlocked: there, each round trip blocks in C, and a locked
+// thread has to be woken to get its P back (p50 went from 1.02× to 1.04–1.29× native).
+// A pure-Go binding must not say so: its goroutines park on channels, and a locked one pays a
+// thread wake-up each time (go-zeromq fell from 45 k to 12 k msg/s).
+type ThreadBound interface {
+	ThreadBound() bool
+}

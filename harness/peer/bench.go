@@ -2,6 +2,7 @@ package peer
 
 import (
 	"errors"
+	"runtime"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -96,6 +97,13 @@ func RunBench(s Socket, spec BenchSpec, cancel *atomic.Bool) (*BenchResult, erro
 		maxRun = window + 30*time.Second
 	}
 	deadline := time.Now().Add(maxRun)
+	switch spec.Mode {
+	case BenchThrSend, BenchThrRecv:
+		if tb, ok := s.(ThreadBound); ok && tb.ThreadBound() {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+		}
+	}
 	switch spec.Mode {
 	case BenchThrSend:
 		return thrSend(s, spec.Size, cancel, deadline), nil

@@ -16,7 +16,6 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/zmqsuite/zmqsuite/harness"
-	"github.com/zmqsuite/zmqsuite/harness/peer"
 	"github.com/zmqsuite/zmqsuite/suites/bench"
 )
 
@@ -26,7 +25,7 @@ import (
 // within 10 %. Pairing the runs cancels most of this machine's ±20–40 % drift.
 var _ = Describe("benchmark fidelity", Label("kind:fidelity"), Serial, func() {
 	const (
-		pairs  = 7
+		pairs  = 11
 		window = time.Second
 		size   = 64
 	)
@@ -63,7 +62,8 @@ var _ = Describe("benchmark fidelity", Label("kind:fidelity"), Serial, func() {
 			lat = append(lat, s/n)
 			GinkgoWriter.Printf("pair %d latency p50: suite %.1f µs, native %.1f µs, ratio %.3f\n", i+1, s/1e3, n/1e3, s/n)
 		}
-		cost := controlCost(ctx, pool, lib)
+		cost, err := bench.ControlRTT(ctx, pool, lib, 300)
+		Expect(err).NotTo(HaveOccurred())
 		thrRatio, latRatio := median(thr), median(lat)
 		summary := fmt.Sprintf("fidelity: libzmq↔libzmq tcp 64 B, %d interleaved pairs: throughput suite/native median %.3f (%v), "+
 			"p50 latency suite/native median %.3f (%v); harness control round trip %.1f µs (never inside a timed loop)",
@@ -155,21 +155,6 @@ func runNativeLat(ctx context.Context, exe string, size int, window time.Duratio
 	_ = pong.Process.Kill()
 	_ = pong.Wait()
 	return p50
-}
-
-// controlCost is the median round trip of a control request: what the harness adds per
-// request, and why no timed loop goes through it.
-func controlCost(ctx context.Context, pool *harness.Pool, im *harness.Impl) float64 {
-	p, err := pool.Get(ctx, im, harness.BindSide)
-	Expect(err).NotTo(HaveOccurred())
-	var d []float64
-	for i := 0; i < 300; i++ {
-		t0 := time.Now()
-		_, err := p.Call(ctx, peer.Request{Op: peer.OpWait, Job: -1}, 5*time.Second, "control round trip")
-		Expect(peer.Category(err)).To(Equal(peer.ErrInval)) // no such job: the cheapest answer
-		d = append(d, float64(time.Since(t0).Nanoseconds()))
-	}
-	return median(d)
 }
 
 func median(v []float64) float64 {

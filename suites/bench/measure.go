@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/zmqsuite/zmqsuite/harness"
@@ -150,4 +151,25 @@ func fanOut(ctx context.Context, cell *harness.Cell, k Key, window time.Duration
 	}
 	stop(ctx, send)
 	return msgPS, mbPS
+}
+
+// ControlRTT is the median round trip, in nanoseconds, of the cheapest control request (wait
+// for a job that does not exist) to im's bind-side peer in pool: the harness's own cost per
+// request, and why no timed loop goes through the control channel.
+func ControlRTT(ctx context.Context, pool *harness.Pool, im *harness.Impl, n int) (float64, error) {
+	p, err := pool.Get(ctx, im, harness.BindSide)
+	if err != nil {
+		return 0, err
+	}
+	d := make([]float64, 0, n)
+	for i := 0; i < n; i++ {
+		t0 := time.Now()
+		_, err := p.Call(ctx, peer.Request{Op: peer.OpWait, Job: -1}, 5*time.Second, "control round trip")
+		if peer.Category(err) != peer.ErrInval {
+			return 0, fmt.Errorf("control round trip to %s: want the refusal of job -1, got %v", im.Name, err)
+		}
+		d = append(d, float64(time.Since(t0).Nanoseconds()))
+	}
+	sort.Float64s(d)
+	return d[len(d)/2], nil
 }

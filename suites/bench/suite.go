@@ -26,6 +26,9 @@ type Plan struct {
 	Ceiling *harness.Impl // nil when zmqpeer raw cannot run
 	Hellos  []peer.Hello
 	Notes   []string
+	// ControlRTTUS is each implementation's median control round trip (µs), timed once
+	// before the measurements.
+	ControlRTTUS map[string]float64
 
 	total   int
 	done    atomic.Int64
@@ -63,11 +66,31 @@ func NewPlan(cfg Config) (*Plan, error) {
 	if len(p.Impls) == 0 {
 		return nil, fmt.Errorf("no implementation can run benchmarks here: %v (run `zmqsuite doctor`)", p.Notes)
 	}
+	p.ControlRTTUS = map[string]float64{}
+	for _, im := range p.all() {
+		ns, err := ControlRTT(ctx, harness.Shared(), im, controlSamples)
+		if err != nil {
+			p.Notes = append(p.Notes, err.Error())
+			continue
+		}
+		p.ControlRTTUS[im.Name] = ns / 1e3
+	}
 	return p, nil
 }
 
 // pairings lists who measures against whom in one figure: every ordered pairing (inproc:
 // within one implementation), then the ceiling where it has the transport and pattern.
+// controlSamples is how many control round trips NewPlan times per implementation.
+const controlSamples = 200
+
+// all is the implementations measured, the ceiling last.
+func (p *Plan) all() []*harness.Impl {
+	if p.Ceiling == nil {
+		return p.Impls
+	}
+	return append(append([]*harness.Impl(nil), p.Impls...), p.Ceiling)
+}
+
 func (p *Plan) pairings(pattern, transport string) [][2]*harness.Impl {
 	var out [][2]*harness.Impl
 	for _, b := range p.Impls {
@@ -177,7 +200,8 @@ func (p *Plan) Write(r types.Report) (string, error) {
 		Implementations: p.Hellos, Records: Summarise(ms), Notes: p.Notes,
 		Config: harness.BenchConfig{Repetitions: p.Config.Reps, WindowMS: int(p.Config.Window.Milliseconds()),
 			Sizes: p.Config.Sizes, Quick: p.Config.Quick, Interleaved: true,
-			Clock: "inside the peer: throughput from the first message received (as libzmq's local_thr), latency as half round trips"}}
+			Clock:        "inside the peer: throughput from the first message received (as libzmq's local_thr), latency as half round trips",
+			ControlRTTUS: p.ControlRTTUS}}
 	dir := OutDir()
 	path := filepath.Join(dir, "results.json")
 	if err := harness.WriteJSON(path, res); err != nil {

@@ -12,7 +12,14 @@ import (
 
 // SendFrame and RecvFrame are the benchmark fast path (peer.FrameSocket): one frame, no
 // RCVMORE query, no per-message slice — the same calls libzmq's own local_thr makes.
-var _ peer.FrameSocket = (*socket)(nil)
+var (
+	_ peer.FrameSocket = (*socket)(nil)
+	_ peer.ThreadBound = (*socket)(nil)
+)
+
+// ThreadBound: every call is a cgo call, so benchmark loops keep their OS thread (see
+// peer.ThreadBound for the measurement).
+func (s *socket) ThreadBound() bool { return true }
 
 func (s *socket) SendFrame(b []byte, timeout time.Duration) error {
 	if err := s.lock(); err != nil {

@@ -7,7 +7,10 @@
 // big-endian frame count, then for each frame an 8-byte big-endian length and the bytes.
 // Sends go to a queue (sendQueue messages) drained by a writer goroutine into a bufio.Writer
 // that is flushed whenever the queue is empty, so a burst costs few system calls and a lone
-// request (REQ/REP) is flushed at once. A reader goroutine fills a receive queue the same way.
+// request (REQ/REP) is flushed at once. Benchmark loops (peer.FrameSocket) write straight into
+// that buffer instead and let the writer flush behind them, as libzmq's I/O thread batches
+// behind its application thread. A reader goroutine parses whole batches of what has arrived
+// into a receive queue, one channel operation a burst.
 // REQ and REP only enforce the send/receive alternation (ErrEFSM); there are no envelopes.
 package raw
 
@@ -15,10 +18,13 @@ import (
 	"github.com/zmqsuite/zmqsuite/harness/peer"
 )
 
-// Queue lengths in messages, the raw counterpart of a high-water mark.
+// Queue bounds, the raw counterpart of a high-water mark: sendQueue messages, recvBatches
+// batches of at most maxBatch messages or maxBatchBytes bytes (the last message may overrun).
 const (
-	sendQueue = 1000
-	recvQueue = 1000
+	sendQueue     = 1000
+	recvBatches   = 64
+	maxBatch      = 256
+	maxBatchBytes = 256 << 10
 )
 
 // Version names the framing, in case it ever changes.

@@ -24,9 +24,21 @@ const (
 
 type socket struct {
 	typ  string
-	out  chan [][]byte // send queue
-	in   chan [][]byte // receive queue
-	stop chan struct{} // closed by Close
+	out  chan [][]byte   // send queue (Send)
+	in   chan [][][]byte // receive queue: batches of messages, as the reader parsed them
+	stop chan struct{}   // closed by Close
+	kick chan struct{}   // SendFrame left bytes in w: the writer should flush them
+
+	// rq is the rest of the batch being consumed. Only the one goroutine using the socket
+	// touches it (the harness never uses one socket from two jobs).
+	rq [][][]byte
+
+	// wmu guards w, the connection's buffered writer, shared by the writer goroutine (Send's
+	// queue) and SendFrame (which writes in the caller's goroutine); dirty says w holds bytes
+	// SendFrame wrote that nobody has flushed yet.
+	wmu   sync.Mutex
+	w     *bufio.Writer
+	dirty bool
 
 	mu      sync.Mutex
 	used    bool // bound or connected: one connection per socket
@@ -42,8 +54,8 @@ type socket struct {
 }
 
 func newSocket(typ string) *socket {
-	s := &socket{typ: typ, out: make(chan [][]byte, sendQueue), in: make(chan [][]byte, recvQueue),
-		stop: make(chan struct{}), sendTimer: stoppedTimer(), recvTimer: stoppedTimer()}
+	s := &socket{typ: typ, out: make(chan [][]byte, sendQueue), in: make(chan [][][]byte, recvBatches),
+		stop: make(chan struct{}), kick: make(chan struct{}, 1), sendTimer: stoppedTimer(), recvTimer: stoppedTimer()}
 	return s
 }
 
@@ -181,31 +193,31 @@ func (s *socket) fail(err error) {
 
 func (s *socket) write(c net.Conn) {
 	w := bufio.NewWriterSize(c, 64<<10)
-	var hdr [8]byte
+	s.wmu.Lock()
+	s.w = w
+	s.wmu.Unlock()
 	var unflushed int64
 	for {
-		var m [][]byte
+		var err error
 		select {
-		case m = <-s.out:
+		case m := <-s.out:
+			s.wmu.Lock()
+			unflushed++
+			err = writeMsg(w, m)
+			if err == nil && len(s.out) == 0 {
+				err = w.Flush()
+				s.dirty = false
+				s.pending.Add(-unflushed)
+				unflushed = 0
+			}
+			s.wmu.Unlock()
+		case <-s.kick:
+			s.wmu.Lock()
+			err = w.Flush()
+			s.dirty = false
+			s.wmu.Unlock()
 		case <-s.stop:
 			return
-		}
-		unflushed++
-		binary.BigEndian.PutUint32(hdr[:4], uint32(len(m)))
-		_, err := w.Write(hdr[:4])
-		for _, f := range m {
-			if err != nil {
-				break
-			}
-			binary.BigEndian.PutUint64(hdr[:], uint64(len(f)))
-			if _, err = w.Write(hdr[:]); err == nil {
-				_, err = w.Write(f)
-			}
-		}
-		if err == nil && len(s.out) == 0 {
-			err = w.Flush()
-			s.pending.Add(-unflushed)
-			unflushed = 0
 		}
 		if err != nil {
 			s.fail(err)
@@ -214,44 +226,115 @@ func (s *socket) write(c net.Conn) {
 	}
 }
 
+// writeMsg frames m onto w: a 4-byte frame count, then per frame an 8-byte length and the bytes.
+func writeMsg(w *bufio.Writer, m [][]byte) error {
+	var hdr [8]byte
+	binary.BigEndian.PutUint32(hdr[:4], uint32(len(m)))
+	_, err := w.Write(hdr[:4])
+	for _, f := range m {
+		if err != nil {
+			break
+		}
+		binary.BigEndian.PutUint64(hdr[:], uint64(len(f)))
+		if _, err = w.Write(hdr[:]); err == nil {
+			_, err = w.Write(f)
+		}
+	}
+	return err
+}
+
+// read parses messages into batches: after each message it keeps going while more bytes are
+// already buffered, so a burst crosses to the consumer in one channel operation rather than one
+// per message (the ceiling must not be bounded by goroutine hand-offs).
 func (s *socket) read(c net.Conn) {
 	r := bufio.NewReaderSize(c, 64<<10)
-	var hdr [8]byte
+	var batch [][][]byte
+	var bytes int
+	var a arena
 	for {
-		if _, err := io.ReadFull(r, hdr[:4]); err != nil {
+		m, n, err := readMsg(r, &a)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				c.Close()
+			}
 			s.fail(err)
 			return
 		}
-		n := binary.BigEndian.Uint32(hdr[:4])
-		if n == 0 || n > maxFrames {
-			s.fail(fmt.Errorf("raw: bad frame count %d", n))
-			c.Close()
-			return
-		}
-		m := make([][]byte, n)
-		for i := range m {
-			if _, err := io.ReadFull(r, hdr[:]); err != nil {
-				s.fail(err)
-				return
-			}
-			size := binary.BigEndian.Uint64(hdr[:])
-			if size > maxFrameSize {
-				s.fail(fmt.Errorf("raw: frame of %d bytes", size))
-				c.Close()
-				return
-			}
-			m[i] = make([]byte, size)
-			if _, err := io.ReadFull(r, m[i]); err != nil {
-				s.fail(err)
-				return
-			}
+		batch = append(batch, m)
+		bytes += n
+		if r.Buffered() > 0 && len(batch) < maxBatch && bytes < maxBatchBytes {
+			continue
 		}
 		select {
-		case s.in <- m:
+		case s.in <- batch:
 		case <-s.stop:
 			return
 		}
+		batch, bytes = nil, 0
 	}
+}
+
+// arena hands out small frames and frame lists from shared blocks, so a burst of small
+// messages costs two allocations a block rather than two a message. A block lives until the
+// last message cut from it is dropped.
+type arena struct {
+	bytes  []byte
+	frames [][]byte
+}
+
+const arenaBlock = 64 << 10
+
+func (a *arena) frame(size int) []byte {
+	if size > arenaBlock/16 {
+		return make([]byte, size)
+	}
+	if len(a.bytes) < size {
+		a.bytes = make([]byte, arenaBlock)
+	}
+	f := a.bytes[:size:size]
+	a.bytes = a.bytes[size:]
+	return f
+}
+
+func (a *arena) list(n int) [][]byte {
+	if n > 16 {
+		return make([][]byte, n)
+	}
+	if len(a.frames) < n {
+		a.frames = make([][]byte, 1024)
+	}
+	l := a.frames[:n:n]
+	a.frames = a.frames[n:]
+	return l
+}
+
+// readMsg reads one framed message and its size in bytes.
+func readMsg(r *bufio.Reader, a *arena) ([][]byte, int, error) {
+	var hdr [8]byte
+	if _, err := io.ReadFull(r, hdr[:4]); err != nil {
+		return nil, 0, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:4])
+	if n == 0 || n > maxFrames {
+		return nil, 0, fmt.Errorf("raw: bad frame count %d", n)
+	}
+	m := a.list(int(n))
+	total := 0
+	for i := range m {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			return nil, 0, err
+		}
+		size := binary.BigEndian.Uint64(hdr[:])
+		if size > maxFrameSize {
+			return nil, 0, fmt.Errorf("raw: frame of %d bytes", size)
+		}
+		m[i] = a.frame(int(size))
+		if _, err := io.ReadFull(r, m[i]); err != nil {
+			return nil, 0, err
+		}
+		total += int(size)
+	}
+	return m, total, nil
 }
 
 func (s *socket) Unbind(string) error {
@@ -336,10 +419,8 @@ func (s *socket) Recv(timeout time.Duration) ([][]byte, error) {
 	case s.isClosed():
 		return nil, peer.Errorf(peer.ErrClosed, "raw: socket is closed")
 	}
-	var m [][]byte
-	select {
-	case m = <-s.in:
-	default:
+	m := s.next()
+	if m == nil {
 		if m = s.recvWait(timeout); m == nil {
 			if s.isClosed() {
 				return nil, peer.Errorf(peer.ErrClosed, "raw: socket closed during recv")
@@ -353,6 +434,21 @@ func (s *socket) Recv(timeout time.Duration) ([][]byte, error) {
 	return m, nil
 }
 
+// next takes the next message of the current batch, or of a batch already waiting; nil if none.
+func (s *socket) next() [][]byte {
+	if len(s.rq) == 0 {
+		select {
+		case s.rq = <-s.in:
+		default:
+			return nil
+		}
+	}
+	m := s.rq[0]
+	s.rq[0] = nil
+	s.rq = s.rq[1:]
+	return m
+}
+
 func (s *socket) recvWait(timeout time.Duration) [][]byte {
 	if timeout <= 0 {
 		return nil
@@ -360,8 +456,8 @@ func (s *socket) recvWait(timeout time.Duration) [][]byte {
 	s.recvTimer.Reset(timeout)
 	defer s.recvTimer.Stop()
 	select {
-	case m := <-s.in:
-		return m
+	case s.rq = <-s.in:
+		return s.next()
 	case <-s.recvTimer.C:
 	case <-s.stop:
 	}
@@ -383,7 +479,7 @@ func (s *socket) Close(linger time.Duration) error {
 	}
 	if conn != nil && linger > 0 {
 		deadline := time.Now().Add(linger)
-		for s.pending.Load() > 0 && s.connErr.Load() == nil && time.Now().Before(deadline) {
+		for (s.pending.Load() > 0 || s.isDirty()) && s.connErr.Load() == nil && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond)
 		}
 	}
