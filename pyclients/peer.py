@@ -699,9 +699,12 @@ def thr_recv(sock, window_ms, first_ms):
     # message (it costs more than the recv). RCVMORE is checked with the clock, every 64
     # messages; a multi-frame stream switches to counting exactly from then on.
     multipart = len(m) > 1
+    # The clock is read every 64 small messages but after every large one, so a sender that
+    # stalls after a few large messages still leaves a timed count (as the Go peers do).
+    step = 1 if nbytes >= 1024 else 64
     try:
         if not multipart:
-            need = 63  # to the next multiple of 64
+            need = step - 1  # to the next multiple of step
             while True:
                 i = 0
                 try:
@@ -721,7 +724,7 @@ def thr_recv(sock, window_ms, first_ms):
                     break
                 if multipart:
                     break
-                need = 64
+                need = step
         if multipart and stopped is None and last <= end:
             while True:
                 try:

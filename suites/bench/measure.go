@@ -101,7 +101,11 @@ func stop(ctx context.Context, j *harness.Job) {
 
 func rates(r *peer.BenchResult) (msgPS, mbPS float64) {
 	if r.ElapsedNS <= 0 {
-		panic(&harness.StepError{Step: "bench loop", Err: fmt.Errorf("window too short to time: %d messages in 0 ns", r.Messages)})
+		why := "window too short to time"
+		if r.Stopped != "" {
+			why = r.Stopped
+		}
+		panic(&harness.StepError{Step: "bench loop", Err: fmt.Errorf("no timed window: %s (%d messages counted in 0 ns)", why, r.Messages)})
 	}
 	s := float64(r.ElapsedNS) / 1e9
 	return float64(r.Messages) / s, float64(r.Bytes) / s / 1e6

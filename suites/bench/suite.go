@@ -67,8 +67,10 @@ func NewPlan(cfg Config) (*Plan, error) {
 		return nil, fmt.Errorf("no implementation can run benchmarks here: %v (run `zmqsuite doctor`)", p.Notes)
 	}
 	p.ControlRTTUS = map[string]float64{}
+	pool := harness.NewPool() // its own peers, ended before the first measurement
+	defer pool.Close()
 	for _, im := range p.all() {
-		ns, err := ControlRTT(ctx, harness.Shared(), im, controlSamples)
+		ns, err := ControlRTT(ctx, pool, im, controlSamples)
 		if err != nil {
 			p.Notes = append(p.Notes, err.Error())
 			continue
@@ -157,7 +159,7 @@ func (p *Plan) Build() {
 			for rep := 1; rep <= p.Config.Reps; rep++ {
 				for _, pr := range pairs {
 					k := Key{Pattern: gr.pattern, Transport: gr.transport, Bind: pr[0].Name, Connect: pr[1].Name, Size: gr.size, Subscribers: gr.subs}
-					m := Measure(ctx, harness.Shared(), k, pr[0], pr[1], p.Config.Window)
+					m := measureIsolated(ctx, k, pr[0], pr[1], p.Config.Window)
 					m.Rep = rep
 					g.AddReportEntry(MeasurementEntry, m)
 					p.progress(m)
@@ -165,6 +167,19 @@ func (p *Plan) Build() {
 			}
 		})
 	}
+}
+
+// measureIsolated runs one measurement in peer processes started for it alone, and ends them
+// afterwards. Peers shared across measurements carried one measurement's leftovers into the
+// next: in the full run of 2026-11-23, a go-zeromq peer that had published 1 MiB messages kept
+// about 1.3 cores busy and grew to 1.3 GB after its sockets were closed, and every figure
+// taken in the following minutes fell, by half (raw tcp 64 B: 1.5 M against 3.3 M msg/s in
+// a fresh run) to a tenth (go-zeromq tcp 64 B: 4 k against 49 k). Starting peers costs far
+// less than a window, and no figure can depend on what ran before it.
+func measureIsolated(ctx context.Context, k Key, bind, connect *harness.Impl, window time.Duration) Measurement {
+	pool := harness.NewPool()
+	defer pool.Close()
+	return Measure(ctx, pool, k, bind, connect, window)
 }
 
 func (p *Plan) progress(m Measurement) {
