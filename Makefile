@@ -5,17 +5,20 @@ SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
 GO ?= go
 OUT ?= out
+# OUT may be relative (to this directory) or absolute; everything that leaves make's own
+# working directory (peers, test binaries, the report path) gets the absolute form.
+OUT_ABS := $(abspath $(OUT))
 FILTER ?=
 PROCS ?= 2
 QUICK ?=
 export ZMQSUITE_ROOT := $(CURDIR)
-export ZMQSUITE_OUT := $(CURDIR)/$(OUT)
+export ZMQSUITE_OUT := $(OUT_ABS)
 
 # The libzmq peer needs cgo and libzmq's pkg-config file; without them zmqpeer is built
 # without it, and doctor and the matrix report libzmq as unavailable.
 PEER_TAGS := $(shell pkg-config --exists libzmq 2>/dev/null && [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -tags libzmq)
 EXE := $(shell $(GO) env GOEXE)
-ZMQPEER := $(CURDIR)/$(OUT)/bin/zmqpeer$(EXE)
+ZMQPEER := $(OUT_ABS)/bin/zmqpeer$(EXE)
 export ZMQSUITE_ZMQPEER := $(ZMQPEER)
 GINKGO := $(GO) tool ginkgo
 
@@ -72,7 +75,7 @@ report: build
 run: deps build
 	@status=0; $(MAKE) --no-print-directory conformance || status=$$?; \
 	$(MAKE) --no-print-directory bench && $(MAKE) --no-print-directory report || status=1; \
-	echo "report: $(CURDIR)/$(OUT)/report/index.html"; \
+	echo "report: $(OUT_ABS)/report/index.html"; \
 	[ $$status = 0 ] || echo "run: some conformance cells are red (see the report)"; exit $$status
 
 clean:
