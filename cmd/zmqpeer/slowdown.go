@@ -93,11 +93,7 @@ func (s *slowSocket) RecvFrame(timeout time.Duration) (int, error) {
 	fs, ok := s.Socket.(peer.FrameSocket)
 	if !ok {
 		m, err := s.Recv(timeout)
-		n := 0
-		for _, f := range m {
-			n += len(f)
-		}
-		return n, err
+		return peer.MsgLen(m), err
 	}
 	start := time.Now()
 	n, err := fs.RecvFrame(timeout)

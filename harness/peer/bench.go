@@ -98,12 +98,9 @@ func RunBench(s Socket, spec BenchSpec, cancel *atomic.Bool) (*BenchResult, erro
 		maxRun = window + 30*time.Second
 	}
 	deadline := time.Now().Add(maxRun)
-	switch spec.Mode {
-	case BenchThrSend, BenchThrRecv:
-		if tb, ok := s.(ThreadBound); ok && tb.ThreadBound() {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-		}
+	if tb, ok := s.(ThreadBound); ok && tb.ThreadBound() && (spec.Mode == BenchThrSend || spec.Mode == BenchThrRecv) {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 	}
 	switch spec.Mode {
 	case BenchThrSend:
@@ -133,7 +130,7 @@ func framesOf(s Socket) frameIO {
 		send: func(b []byte, t time.Duration) error { return s.Send([][]byte{b}, t) },
 		recv: func(t time.Duration) (int, error) {
 			m, err := s.Recv(t)
-			return msgLen(m), err
+			return MsgLen(m), err
 		},
 	}
 }
@@ -266,7 +263,8 @@ func latPong(s Socket, cancel *atomic.Bool, deadline time.Time) *BenchResult {
 	return res
 }
 
-func msgLen(m [][]byte) int {
+// MsgLen is a message's size in bytes: what RecvFrame returns for a message received whole.
+func MsgLen(m [][]byte) int {
 	n := 0
 	for _, f := range m {
 		n += len(f)

@@ -53,14 +53,7 @@ func (s *socket) SendFrame(b []byte, timeout time.Duration) error {
 
 func (s *socket) RecvFrame(timeout time.Duration) (int, error) {
 	m, err := s.Recv(timeout)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, f := range m {
-		n += len(f)
-	}
-	return n, nil
+	return peer.MsgLen(m), err
 }
 
 // isDirty says whether SendFrame left bytes that are not flushed yet.
