@@ -86,6 +86,52 @@ func ProbeUntilFlowing(ctx context.Context, sender *Sock, receivers ...*Sock) {
 	}
 }
 
+// AwaitServing is AwaitFlowing for a DEALER in front of REP workers (a broker's backend):
+// probes carry the empty delimiter a REP needs, and each worker answers every probe it gets,
+// since a REP must send before it can receive again; the answers are drained from the dealer.
+// With a worker still connecting, requests would all go to the others, and a case about how
+// work is shared would pass or fail by timing.
+func AwaitServing(ctx context.Context, dealer *Sock, workers ...*Sock) {
+	pending := map[*Sock]bool{}
+	for _, w := range workers {
+		pending[w] = true
+	}
+	answer := func(w *Sock, wait time.Duration) bool {
+		if _, err := w.TryRecv(ctx, wait); err != nil {
+			return false
+		}
+		if err := w.TrySend(ctx, time.Second, Msg(ProbeMarker)); err != nil {
+			panic(&StepError{Step: "answer probe on " + w.Name, Err: err})
+		}
+		return true
+	}
+	deadline := time.Now().Add(SettleLimit)
+	for len(pending) > 0 {
+		if time.Now().After(deadline) {
+			panic(&StepError{Step: "await workers", Err: fmt.Errorf("no probe reached %s within %v", names(pending), SettleLimit)})
+		}
+		for range pending {
+			if err := dealer.TrySend(ctx, 100*time.Millisecond, Msg("", ProbeMarker)); err != nil && peer.Category(err) != peer.ErrAgain {
+				panic(&StepError{Step: "send probe", Err: err})
+			}
+		}
+		for _, w := range workers { // the served ones too: round robin sends them more
+			if answer(w, 20*time.Millisecond) {
+				delete(pending, w)
+			}
+		}
+	}
+	for quiet := false; !quiet; { // answer the probes still in flight
+		quiet = true
+		for _, w := range workers {
+			if answer(w, 100*time.Millisecond) {
+				quiet = false
+			}
+		}
+	}
+	Drain(ctx, dealer)
+}
+
 // Drain receives until nothing has arrived for 100 ms and returns what it received.
 func Drain(ctx context.Context, s *Sock) [][][]byte {
 	var got [][][]byte

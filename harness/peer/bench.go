@@ -216,6 +216,7 @@ func latPing(s Socket, size int, window, first time.Duration) (*BenchResult, err
 		return nil, wrapFirst("first reply", err)
 	}
 	rec := NewRecorder()
+	recycle := recyclerOf(s)
 	res := &BenchResult{}
 	start := time.Now()
 	end := start.Add(window)
@@ -224,9 +225,11 @@ func latPing(s Socket, size int, window, first time.Duration) (*BenchResult, err
 		if err := s.Send(msg, 5*time.Second); err != nil {
 			return nil, err
 		}
-		if _, err := s.Recv(5 * time.Second); err != nil {
+		reply, err := s.Recv(5 * time.Second)
+		if err != nil {
 			return nil, err
 		}
+		recycle(reply)
 		t1 := time.Now()
 		rec.Record(t1.Sub(t0).Nanoseconds() / 2)
 		res.Messages++
@@ -244,6 +247,7 @@ func latPing(s Socket, size int, window, first time.Duration) (*BenchResult, err
 // latPong echoes until cancelled; a REP or a ROUTER (which echoes the envelope back) both work.
 func latPong(s Socket, cancel *atomic.Bool, deadline time.Time) *BenchResult {
 	res := &BenchResult{}
+	recycle := recyclerOf(s)
 	for !cancel.Load() && time.Now().Before(deadline) {
 		m, err := s.Recv(pollSlice)
 		if err != nil {
@@ -257,10 +261,19 @@ func latPong(s Socket, cancel *atomic.Bool, deadline time.Time) *BenchResult {
 			res.Stopped = err.Error()
 			return res
 		}
+		recycle(m)
 		res.Messages++
 	}
 	res.Stopped = "cancelled"
 	return res
+}
+
+// recyclerOf returns s's Recycle, or a no-op for sockets without one.
+func recyclerOf(s Socket) func([][]byte) {
+	if r, ok := s.(Recycler); ok {
+		return r.Recycle
+	}
+	return func([][]byte) {}
 }
 
 // MsgLen is a message's size in bytes: what RecvFrame returns for a message received whole.

@@ -71,6 +71,9 @@ var _ = c.Case("PRX.1", Libzmq, "broker", "ROUTER/DEALER broker between REQ clie
 		b := rrNewBroker(ctx, cell)
 		clients := cell.ConnectN(ctx, h.REQ, nClients, b.front)
 		workers := cell.ConnectN(ctx, h.REP, nWorkers, b.back)
+		// Both workers in the backend's rotation first, as in PRX.2: with one still connecting,
+		// go-zeromq's copy-to-all DEALER (#158) could serve every request once, by chance.
+		h.AwaitServing(ctx, b.back, workers...)
 		pending := map[int]string{}
 		done := make([]int, nClients)
 		served := map[string]int{}

@@ -10,7 +10,10 @@ import (
 // the caller's goroutine and leaves the flush to the writer goroutine (kicked once per batch),
 // so a sending loop costs a copy per message and a system call per 64 KiB; RecvFrame takes the
 // next message of the reader's current batch.
-var _ peer.FrameSocket = (*socket)(nil)
+var (
+	_ peer.FrameSocket = (*socket)(nil)
+	_ peer.Recycler    = (*socket)(nil)
+)
 
 func (s *socket) SendFrame(b []byte, timeout time.Duration) error {
 	if s.typ != "PUSH" && s.typ != "PAIR" {
@@ -23,15 +26,19 @@ func (s *socket) SendFrame(b []byte, timeout time.Duration) error {
 		return s.Send([][]byte{b}, timeout)
 	}
 	// A write that fills the buffer flushes it and may block on a full socket buffer: bound
-	// it by the timeout. A write cut short by the deadline leaves half a message on the wire,
-	// so the connection is then lost for good; benchmark senders stop there anyway.
-	if s.w.Available() < len(b)+12 {
+	// it by the timeout, and only it. A write cut short by the deadline leaves half a message
+	// on the wire, so the connection is then lost for good; benchmark senders stop there anyway.
+	bounded := s.w.Available() < len(b)+12
+	if bounded {
 		if timeout <= 0 {
 			timeout = time.Millisecond
 		}
 		_ = s.conn.SetWriteDeadline(time.Now().Add(timeout))
 	}
 	err := writeMsg(s.w, [][]byte{b})
+	if bounded && err == nil {
+		_ = s.conn.SetWriteDeadline(time.Time{})
+	}
 	kick := !s.dirty
 	s.dirty = err == nil
 	s.wmu.Unlock()
@@ -51,9 +58,12 @@ func (s *socket) SendFrame(b []byte, timeout time.Duration) error {
 	return nil
 }
 
+// RecvFrame hands back the message's large buffers at once: its caller only sees the length.
 func (s *socket) RecvFrame(timeout time.Duration) (int, error) {
 	m, err := s.Recv(timeout)
-	return peer.MsgLen(m), err
+	n := peer.MsgLen(m)
+	s.recycle(m)
+	return n, err
 }
 
 // isDirty says whether SendFrame left bytes that are not flushed yet.

@@ -22,10 +22,19 @@ const (
 	maxFrameSize = 1 << 31
 )
 
+// outItem is an entry of the send queue: a message to write, or (recycle) the buffers of a
+// message that Recycle returned while the queue might still hold it, reusable once every entry
+// before it is written.
+type outItem struct {
+	m       [][]byte
+	recycle bool
+}
+
 type socket struct {
 	typ  string
-	out  chan [][]byte   // send queue (Send)
+	out  chan outItem    // send queue (Send, Recycle)
 	in   chan [][][]byte // receive queue: batches of messages, as the reader parsed them
+	free chan []byte     // large frame buffers to reuse (Recycle, RecvFrame), taken by the reader
 	stop chan struct{}   // closed by Close
 	kick chan struct{}   // SendFrame left bytes in w: the writer should flush them
 
@@ -54,8 +63,9 @@ type socket struct {
 }
 
 func newSocket(typ string) *socket {
-	s := &socket{typ: typ, out: make(chan [][]byte, sendQueue), in: make(chan [][][]byte, recvBatches),
-		stop: make(chan struct{}), kick: make(chan struct{}, 1), sendTimer: stoppedTimer(), recvTimer: stoppedTimer()}
+	s := &socket{typ: typ, out: make(chan outItem, sendQueue), in: make(chan [][][]byte, recvBatches),
+		free: make(chan []byte, freeBuffers), stop: make(chan struct{}), kick: make(chan struct{}, 1),
+		sendTimer: stoppedTimer(), recvTimer: stoppedTimer()}
 	return s
 }
 
@@ -200,12 +210,17 @@ func (s *socket) write(c net.Conn) {
 	for {
 		var err error
 		select {
-		case m := <-s.out:
+		case it := <-s.out:
 			s.wmu.Lock()
-			unflushed++
-			err = writeMsg(w, m)
-			if err == nil && len(s.out) == 0 {
-				err = w.Flush()
+			if it.recycle {
+				// Every message queued before it is written (or copied into w): reusable.
+				s.recycle(it.m)
+			} else {
+				unflushed++
+				err = writeMsg(w, it.m)
+			}
+			if err == nil && len(s.out) == 0 && (unflushed > 0 || s.dirty) {
+				err = flush(c, w)
 				s.dirty = false
 				s.pending.Add(-unflushed)
 				unflushed = 0
@@ -213,7 +228,7 @@ func (s *socket) write(c net.Conn) {
 			s.wmu.Unlock()
 		case <-s.kick:
 			s.wmu.Lock()
-			err = w.Flush()
+			err = flush(c, w)
 			s.dirty = false
 			s.wmu.Unlock()
 		case <-s.stop:
@@ -224,6 +239,26 @@ func (s *socket) write(c net.Conn) {
 			return
 		}
 	}
+}
+
+// flushBound bounds a flush of the writer goroutine. It holds wmu meanwhile, so a receiver that
+// stopped reading would otherwise block SendFrame (and a sending loop's cancel check) for as
+// long as the connection stays open. A flush cut short loses the connection, as SendFrame's
+// timed-out write does.
+const flushBound = 2 * time.Second
+
+// flush writes out w under a deadline of flushBound, then clears the deadline, so that no
+// bound outlives the write it was set for.
+func flush(c net.Conn, w *bufio.Writer) error {
+	if w.Buffered() == 0 {
+		return nil
+	}
+	_ = c.SetWriteDeadline(time.Now().Add(flushBound))
+	err := w.Flush()
+	if err == nil {
+		_ = c.SetWriteDeadline(time.Time{})
+	}
+	return err
 }
 
 // writeMsg frames m onto w: a 4-byte frame count, then per frame an 8-byte length and the bytes.
@@ -250,7 +285,7 @@ func (s *socket) read(c net.Conn) {
 	r := bufio.NewReaderSize(c, 64<<10)
 	var batch [][][]byte
 	var bytes int
-	var a arena
+	a := arena{free: s.free}
 	for {
 		m, n, err := readMsg(r, &a)
 		if err != nil {
@@ -276,16 +311,31 @@ func (s *socket) read(c net.Conn) {
 
 // arena hands out small frames and frame lists from shared blocks, so a burst of small
 // messages costs two allocations a block rather than two a message. A block lives until the
-// last message cut from it is dropped.
+// last message cut from it is dropped. Large frames reuse the buffers that consumers gave back
+// (free): a fresh one costs a page fault per 4 KiB when the kernel first writes into it.
 type arena struct {
 	bytes  []byte
 	frames [][]byte
+	free   chan []byte
 }
 
-const arenaBlock = 64 << 10
+const (
+	arenaBlock = 64 << 10
+	smallFrame = arenaBlock / 16 // larger frames get buffers of their own
+	// freeBuffers is how many large buffers a socket keeps for reuse: enough for the messages
+	// in flight between its reader and its consumer when those are 1 MiB.
+	freeBuffers = 16
+)
 
 func (a *arena) frame(size int) []byte {
-	if size > arenaBlock/16 {
+	if size > smallFrame {
+		select {
+		case f := <-a.free:
+			if cap(f) >= size {
+				return f[:size]
+			}
+		default:
+		}
 		return make([]byte, size)
 	}
 	if len(a.bytes) < size {
@@ -378,7 +428,7 @@ func (s *socket) Send(frames [][]byte, timeout time.Duration) error {
 	}
 	s.pending.Add(1)
 	select {
-	case s.out <- frames:
+	case s.out <- outItem{m: frames}:
 	default:
 		if !s.sendWait(frames, timeout) {
 			s.pending.Add(-1)
@@ -401,12 +451,41 @@ func (s *socket) sendWait(frames [][]byte, timeout time.Duration) bool {
 	s.sendTimer.Reset(timeout)
 	defer s.sendTimer.Stop()
 	select {
-	case s.out <- frames:
+	case s.out <- outItem{m: frames}:
 		return true
 	case <-s.sendTimer.C:
 	case <-s.stop:
 	}
 	return false
+}
+
+// Recycle takes back the buffers of m, which the caller will not touch again (peer.Recycler).
+// Only large frames are kept. While sends are queued, m may be one of them (an echo), so its
+// buffers go through the queue and are reused once it is written; if the queue is full they
+// are left to the garbage collector.
+func (s *socket) Recycle(m [][]byte) {
+	if s.pending.Load() == 0 {
+		s.recycle(m)
+		return
+	}
+	select {
+	case s.out <- outItem{m: m, recycle: true}:
+	default:
+	}
+}
+
+// recycle offers m's large frames to the reader for reuse.
+func (s *socket) recycle(m [][]byte) {
+	for _, f := range m {
+		if cap(f) <= smallFrame {
+			continue
+		}
+		select {
+		case s.free <- f[:cap(f)]:
+		default:
+			return
+		}
+	}
 }
 
 // Recv takes one message from the receive queue within timeout (0 = only if one is there).
