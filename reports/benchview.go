@@ -25,7 +25,10 @@ type benchGroup struct {
 
 func (g benchGroup) Title() string {
 	t := fmt.Sprintf("%s over %s", g.Pattern, g.Transport)
-	if g.Subscribers > 0 {
+	switch {
+	case g.Subscribers == 1:
+		t += ", 1 subscriber"
+	case g.Subscribers > 1:
 		t += fmt.Sprintf(", %d subscribers", g.Subscribers)
 	}
 	return t
@@ -107,6 +110,9 @@ type benchRow struct {
 type benchTable struct {
 	benchGroup
 	Rows []benchRow
+	// Ceilinged says the group has a ceiling row to compare with. Fan-out has none (raw has no
+	// PUB/SUB): its tables leave out the "% of raw" columns rather than show them empty.
+	Ceilinged bool
 }
 
 func buildBenchTables(groups []benchGroup) []benchTable {
@@ -115,6 +121,7 @@ func buildBenchTables(groups []benchGroup) []benchTable {
 		t := benchTable{benchGroup: g}
 		for _, r := range g.Records {
 			row := benchRow{Size: sizeLabel(r.Size), Pairing: pairingOf(r).String(), Ceiling: pairingOf(r).ceiling()}
+			t.Ceilinged = t.Ceilinged || row.Ceiling
 			if r.Outcome != benchOK {
 				row.Problem = benchProblem(r)
 				t.Rows = append(t.Rows, row)

@@ -224,12 +224,19 @@ func (m *mdWriter) bench(b *benchView) {
 	}
 	for _, t := range b.Throughput {
 		m.f("#### %s\n\n", mdText(t.Title()))
-		m.table([]string{"size", "pairing", "msg/s", "% of " + Ceiling, "MB/s", "% of " + Ceiling}, len(t.Rows), func(i int) []string {
+		head := []string{"size", "pairing", "msg/s", "% of " + Ceiling, "MB/s", "% of " + Ceiling}
+		if !t.Ceilinged {
+			head = []string{"size", "pairing", "msg/s", "MB/s"}
+		}
+		m.table(head, len(t.Rows), func(i int) []string {
 			r := t.Rows[i]
 			if r.Problem != "" {
-				return []string{r.Size, mdPairing(r), r.Problem, "", "", ""}
+				return append([]string{r.Size, mdPairing(r), r.Problem}, make([]string, len(head)-3)...)
 			}
 			// Figures are generated text: raw, so "[min–max]" is not escaped.
+			if !t.Ceilinged {
+				return []string{r.Size, mdPairing(r), mdRaw(r.MsgS), mdRaw(r.MBs)}
+			}
 			return []string{r.Size, mdPairing(r), mdRaw(r.MsgS), r.MsgSPct, mdRaw(r.MBs), r.MBsPct}
 		})
 	}

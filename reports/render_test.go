@@ -50,6 +50,9 @@ var _ = Describe("rendering", func() {
 		Expect(md).To(MatchRegexp(`\| 64 B \| \*raw\* \| [0-9.]+M \[[0-9.]+M–[0-9.]+M\] \| 100% \|`))
 		Expect(md).To(MatchRegexp(`\| 64 B \| libzmq→libzmq \| [0-9.]+M \[[^]]+\] \| [0-9]+% \|`))
 		Expect(md).To(ContainSubstring("crash: peer exited (blame bind:gozmq)"))
+		By("leaving the percentage columns out of a group without a ceiling row (fan-out)")
+		Expect(md).To(ContainSubstring("#### pub\\_sub over tcp, 1 subscriber\n\n| size | pairing | msg/s | MB/s |\n"))
+		Expect(page).To(ContainSubstring("(this group has no ceiling row)"))
 
 		for _, s := range []string{"<svg", "o-crash", "o-hang", "o-xpass", "o-xfail", "o-nonstrict", "o-skip",
 			"o-fail", "<details>", `title="PP.1 tcp gozmq→libzmq: fail`, "Latency: req_rep over tcp"} {
