@@ -2,6 +2,8 @@ package harness
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -65,4 +67,42 @@ func NewEndpoint(transport string) (string, error) {
 		return fmt.Sprintf("inproc://zs-%d-%d", os.Getpid(), n), nil
 	}
 	return "", fmt.Errorf("unknown transport %q (want tcp, ipc or inproc)", transport)
+}
+
+// UnboundEndpoint returns an endpoint of transport that nothing listens on, for cases that
+// connect before anything binds. A tcp port is drawn below the kernel's ephemeral range and
+// checked free. A port from that range (what listening on port 0 hands out, then releases) can
+// meanwhile become another spec's wildcard bind or a connection's source port, and a connector
+// that keeps redialling it then reaches that socket or itself (a TCP self-connect). Seen once
+// in CI: LNG.1 tcp libzmq→gozmq, whose go-zeromq PUSH redials for 2.5 s, connected and sent.
+func UnboundEndpoint(transport string) (string, error) {
+	if transport != TCP {
+		return NewEndpoint(transport)
+	}
+	top := ephemeralLow()
+	for range 50 {
+		port := unboundPortMin + rand.IntN(top-unboundPortMin)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue // taken
+		}
+		_ = l.Close()
+		return fmt.Sprintf("tcp://127.0.0.1:%d", port), nil
+	}
+	return "", fmt.Errorf("no free tcp port in %d-%d after 50 tries", unboundPortMin, top-1)
+}
+
+// unboundPortMin is the lowest port UnboundEndpoint draws: above the ports services register.
+const unboundPortMin = 20000
+
+// ephemeralLow is the first port of the kernel's ephemeral range: Linux publishes it; Windows
+// and macOS use IANA's 49152-65535 by default.
+func ephemeralLow() int {
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		var lo, hi int
+		if _, err := fmt.Sscan(string(b), &lo, &hi); err == nil && lo > unboundPortMin+1000 {
+			return lo
+		}
+	}
+	return 49152
 }

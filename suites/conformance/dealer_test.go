@@ -326,7 +326,7 @@ func rrSeqOf(m [][]byte) int {
 // an endpoint nothing is bound to yet, sends, and the message reaches the ROUTER bound later.
 var _ = c.Case("DLR.6", Must, "reqrep", "DEALER queues messages for a connection that is not established yet",
 	func(ctx SpecContext, cell *h.Cell) {
-		ep := rrFreeEndpoint(cell.Transport)
+		ep := ppFreeEndpoint(cell.Transport)
 		dealer := cell.Socket(ctx, h.ConnectSide, h.DEALER)
 		dealer.ConnectEndpoint(ctx, ep)
 		Expect(dealer.TrySend(ctx, 0, h.Msg("sent before the bind"))).To(Succeed(),
@@ -371,7 +371,7 @@ var _ = c.Case("DLR.7", Must, "reqrep", "DEALER passes frames unmodified to and 
 // once the connection is up; the refused message is never delivered.
 var _ = c.Case("DLR.8", Option, "reqrep", "IMMEDIATE: DEALER refuses to queue for a connection that is not established",
 	func(ctx SpecContext, cell *h.Cell) {
-		ep := rrFreeEndpoint(cell.Transport)
+		ep := ppFreeEndpoint(cell.Transport)
 		dealer := cell.Socket(ctx, h.ConnectSide, h.DEALER, h.BoolOpt("immediate", true))
 		dealer.ConnectEndpoint(ctx, ep)
 		err := dealer.TrySend(ctx, 0, h.Msg("refused"))

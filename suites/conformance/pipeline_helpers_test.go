@@ -9,7 +9,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"time"
 
@@ -274,23 +273,13 @@ func (f *ppFence) Pass(ctx context.Context) {
 }
 
 // ppFreeEndpoint returns an endpoint of the transport that nothing is bound to, for cases that
-// connect before anything binds: a tcp port the kernel just handed out and that was released
-// at once, a fresh ipc path, a fresh inproc name.
+// connect before anything binds (h.UnboundEndpoint; a failure is a set-up step's).
 func ppFreeEndpoint(transport string) string {
-	if transport != h.TCP {
-		ep, err := h.NewEndpoint(transport)
-		if err != nil {
-			panic(&h.StepError{Step: "allocate endpoint", Err: err})
-		}
-		return ep
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ep, err := h.UnboundEndpoint(transport)
 	if err != nil {
-		panic(&h.StepError{Step: "allocate tcp port", Err: err})
+		panic(&h.StepError{Step: "allocate endpoint", Err: err})
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	return fmt.Sprintf("tcp://127.0.0.1:%d", port)
+	return ep
 }
 
 // ppRawSocket is a socket created with a raw request, for what the Cell API has no helper for

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net"
 	"strings"
 	"time"
 
@@ -168,21 +167,6 @@ func rrWarmRotation(ctx context.Context, req *h.Sock, responders []*h.Sock) [][]
 		ExpectWithOffset(1, req.RecvStrings(ctx)).To(Equal([]string{h.ProbeMarker}), "warm-up reply")
 	}
 	return seen
-}
-
-// rrFreeEndpoint returns an endpoint of transport on which nothing listens yet: a tcp port the
-// kernel just handed out and that was released at once, a fresh ipc path, a fresh inproc name.
-func rrFreeEndpoint(transport string) string {
-	if transport == h.TCP {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		ExpectWithOffset(1, err).NotTo(HaveOccurred(), "reserve a tcp port")
-		ep := "tcp://" + l.Addr().String()
-		ExpectWithOffset(1, l.Close()).To(Succeed())
-		return ep
-	}
-	ep, err := h.NewEndpoint(transport)
-	ExpectWithOffset(1, err).NotTo(HaveOccurred())
-	return ep
 }
 
 // rrTryConnect connects s to an endpoint and returns the refusal instead of failing the case

@@ -21,15 +21,21 @@ func TestBenchTCP(t *testing.T) { impltest.Bench(t, raw.New(), "tcp://127.0.0.1:
 
 func TestBenchIPC(t *testing.T) { impltest.Bench(t, raw.New(), impltest.IPC(t, "a")) }
 
-// Multi-frame messages, empty frames included, arrive whole and in order over PAIR.
-func TestPairFrames(t *testing.T) {
+// pairTCP returns two connected PAIR sockets: a binds, c connects.
+func pairTCP(t *testing.T) (a, c peer.Socket) {
 	b := raw.New()
-	a := impltest.Socket(t, b, "PAIR")
+	a = impltest.Socket(t, b, "PAIR")
 	ep := impltest.Bind(t, a, "tcp://127.0.0.1:*")
-	c := impltest.Socket(t, b, "PAIR")
+	c = impltest.Socket(t, b, "PAIR")
 	if err := c.Connect(ep); err != nil {
 		t.Fatal(err)
 	}
+	return a, c
+}
+
+// Multi-frame messages, empty frames included, arrive whole and in order over PAIR.
+func TestPairFrames(t *testing.T) {
+	a, c := pairTCP(t)
 	msgs := [][][]byte{{[]byte("a"), {}, []byte("ccc")}, {make([]byte, 100000)}}
 	for _, m := range msgs {
 		if err := c.Send(m, time.Second); err != nil {
@@ -78,13 +84,7 @@ func TestStates(t *testing.T) {
 // lat_pong), and the other side checks every byte of each reply before recycling it. A buffer
 // reused too early shows up as a reply filled with a later message's byte.
 func TestRecycleKeepsContent(t *testing.T) {
-	b := raw.New()
-	a := impltest.Socket(t, b, "PAIR")
-	ep := impltest.Bind(t, a, "tcp://127.0.0.1:*")
-	c := impltest.Socket(t, b, "PAIR")
-	if err := c.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
+	a, c := pairTCP(t)
 	const n, size = 64, 256 << 10
 	echoed := make(chan error, 1)
 	go func() {

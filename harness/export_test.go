@@ -1,0 +1,6 @@
+package harness
+
+// Internals the external tests check.
+var EphemeralLow = ephemeralLow
+
+const UnboundPortMin = unboundPortMin
