@@ -86,6 +86,9 @@ type Opt struct {
 // Option builders: bytes options are base64 on the wire.
 func Subscribe(topic string) Opt { return Opt{"subscribe", b64(topic)} }
 func RoutingID(id string) Opt    { return Opt{"routing_id", b64(id)} }
+
+// ConnectRoutingID names the peer of a ROUTER's next connect (ZMQ_CONNECT_ROUTING_ID).
+func ConnectRoutingID(id string) Opt { return Opt{"connect_routing_id", b64(id)} }
 func IntOpt(name string, v int) Opt {
 	return Opt{name, v}
 }

@@ -62,6 +62,7 @@ OPTIONS = [
     ("subscribe", "bytes", ("SUBSCRIBE",), ("SUB",), "set"),
     ("unsubscribe", "bytes", ("UNSUBSCRIBE",), ("SUB",), "set"),
     ("routing_id", "bytes", ("ROUTING_ID", "IDENTITY"), ("DEALER",), "get"),
+    ("connect_routing_id", "bytes", ("CONNECT_ROUTING_ID", "CONNECT_RID"), ("ROUTER",), "set"),
     ("sndhwm", "int", ("SNDHWM",), ("DEALER",), "get"),
     ("rcvhwm", "int", ("RCVHWM",), ("DEALER",), "get"),
     ("linger", "int", ("LINGER",), ("DEALER",), "get"),
@@ -89,6 +90,8 @@ OPTIONS = [
     ("topics_count", "ro_int", ("TOPICS_COUNT",), ("XPUB", "XSUB", "SUB"), "get"),
 ]
 OPTION_INFO = {o[0]: o for o in OPTIONS}
+# Probe values other than the default: libzmq refuses an empty CONNECT_ROUTING_ID (EINVAL).
+PROBE_VALUES = {"connect_routing_id": b"probe"}
 
 
 def log(*args):
@@ -573,7 +576,7 @@ def supported_options():
                     if how == "get":
                         s.getsockopt(const)
                     else:
-                        s.setsockopt(const, b"" if kind == "bytes" else 0)
+                        s.setsockopt(const, PROBE_VALUES.get(name, b"" if kind == "bytes" else 0))
                     found[name] = const
                     break
                 except zmq.ZMQError:

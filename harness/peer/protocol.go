@@ -175,34 +175,37 @@ var SocketTypes = []string{"PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER
 // Option names understood by setopt/getopt, with their JSON value kinds. A peer lists the ones
 // it supports in Caps.Options and answers ErrUnsupported for the others.
 var Options = map[string]string{
-	"subscribe":         "bytes",
-	"unsubscribe":       "bytes",
-	"routing_id":        "bytes",
-	"sndhwm":            "int",
-	"rcvhwm":            "int",
-	"linger":            "int", // ms, -1 = forever
-	"sndtimeo":          "int", // ms
-	"rcvtimeo":          "int", // ms
-	"router_mandatory":  "bool",
-	"probe_router":      "bool",
-	"req_relaxed":       "bool",
-	"req_correlate":     "bool",
-	"xpub_verbose":      "bool",
-	"xpub_verboser":     "bool",
-	"xpub_nodrop":       "bool",
-	"xpub_manual":       "bool",
-	"xpub_welcome_msg":  "bytes",
-	"invert_matching":   "bool",
-	"conflate":          "bool",
-	"immediate":         "bool",
-	"maxmsgsize":        "int",
-	"heartbeat_ivl":     "int", // ms
-	"heartbeat_timeout": "int", // ms
-	"heartbeat_ttl":     "int", // ms
-	"router_notify":     "int",
-	"last_endpoint":     "string", // getopt only
-	"rcvmore":           "bool",   // getopt only
-	"topics_count":      "int",    // getopt only
+	"subscribe":   "bytes",
+	"unsubscribe": "bytes",
+	"routing_id":  "bytes",
+	// connect_routing_id: the routing id a ROUTER gives the peer of its next connect (setopt
+	// only; ZMQ_CONNECT_ROUTING_ID, libzmq 4.3).
+	"connect_routing_id": "bytes",
+	"sndhwm":             "int",
+	"rcvhwm":             "int",
+	"linger":             "int", // ms, -1 = forever
+	"sndtimeo":           "int", // ms
+	"rcvtimeo":           "int", // ms
+	"router_mandatory":   "bool",
+	"probe_router":       "bool",
+	"req_relaxed":        "bool",
+	"req_correlate":      "bool",
+	"xpub_verbose":       "bool",
+	"xpub_verboser":      "bool",
+	"xpub_nodrop":        "bool",
+	"xpub_manual":        "bool",
+	"xpub_welcome_msg":   "bytes",
+	"invert_matching":    "bool",
+	"conflate":           "bool",
+	"immediate":          "bool",
+	"maxmsgsize":         "int",
+	"heartbeat_ivl":      "int", // ms
+	"heartbeat_timeout":  "int", // ms
+	"heartbeat_ttl":      "int", // ms
+	"router_notify":      "int",
+	"last_endpoint":      "string", // getopt only
+	"rcvmore":            "bool",   // getopt only
+	"topics_count":       "int",    // getopt only
 }
 
 // Ptr returns a pointer to v; convenient for the optional integer fields.
