@@ -67,14 +67,7 @@ func ProbeUntilFlowing(ctx context.Context, sender *Sock, receivers ...*Sock) {
 	}
 	deadline := time.Now().Add(SettleLimit)
 	for len(pending) > 0 {
-		if time.Now().After(deadline) {
-			panic(&StepError{Step: "await connections", Err: fmt.Errorf("no probe reached %s within %v", names(pending), SettleLimit)})
-		}
-		for range pending {
-			if err := sender.TrySend(ctx, 100*time.Millisecond, Msg(ProbeMarker)); err != nil && peer.Category(err) != peer.ErrAgain {
-				panic(&StepError{Step: "send probe", Err: err})
-			}
-		}
+		probeRound(ctx, sender, Msg(ProbeMarker), pending, deadline, "await connections")
 		for _, s := range receivers {
 			if !pending[s] {
 				continue
@@ -107,14 +100,7 @@ func AwaitServing(ctx context.Context, dealer *Sock, workers ...*Sock) {
 	}
 	deadline := time.Now().Add(SettleLimit)
 	for len(pending) > 0 {
-		if time.Now().After(deadline) {
-			panic(&StepError{Step: "await workers", Err: fmt.Errorf("no probe reached %s within %v", names(pending), SettleLimit)})
-		}
-		for range pending {
-			if err := dealer.TrySend(ctx, 100*time.Millisecond, Msg("", ProbeMarker)); err != nil && peer.Category(err) != peer.ErrAgain {
-				panic(&StepError{Step: "send probe", Err: err})
-			}
-		}
+		probeRound(ctx, dealer, Msg("", ProbeMarker), pending, deadline, "await workers")
 		for _, w := range workers { // the served ones too: round robin sends them more
 			if answer(w, 20*time.Millisecond) {
 				delete(pending, w)
@@ -130,6 +116,20 @@ func AwaitServing(ctx context.Context, dealer *Sock, workers ...*Sock) {
 		}
 	}
 	Drain(ctx, dealer)
+}
+
+// probeRound is one round of the probe waits: it fails step once deadline has passed with
+// receivers still pending, else sends as many probes as receivers are pending (a round-robin
+// sender spreads them over its peers; a full queue just means fewer this round).
+func probeRound(ctx context.Context, sender *Sock, probe [][]byte, pending map[*Sock]bool, deadline time.Time, step string) {
+	if time.Now().After(deadline) {
+		panic(&StepError{Step: step, Err: fmt.Errorf("no probe reached %s within %v", names(pending), SettleLimit)})
+	}
+	for range pending {
+		if err := sender.TrySend(ctx, 100*time.Millisecond, probe); err != nil && peer.Category(err) != peer.ErrAgain {
+			panic(&StepError{Step: "send probe", Err: err})
+		}
+	}
 }
 
 // Drain receives until nothing has arrived for 100 ms and returns what it received.

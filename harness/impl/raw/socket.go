@@ -219,7 +219,7 @@ func (s *socket) write(c net.Conn) {
 				unflushed++
 				err = writeMsg(w, it.m)
 			}
-			if err == nil && len(s.out) == 0 && (unflushed > 0 || s.dirty) {
+			if err == nil && len(s.out) == 0 { // flush does nothing when nothing is buffered
 				err = flush(c, w)
 				s.dirty = false
 				s.pending.Add(-unflushed)
