@@ -9,18 +9,23 @@ OUT ?= out
 # working directory (peers, test binaries, the report path) gets the absolute form.
 OUT_ABS := $(abspath $(OUT))
 FILTER ?=
-PROCS ?= 2
+PROCS ?=
+SHARD ?=
 QUICK ?=
 export ZMQSUITE_ROOT := $(CURDIR)
 export ZMQSUITE_OUT := $(OUT_ABS)
+export GO
 
 # The libzmq peer needs cgo and libzmq's pkg-config file; without them zmqpeer is built
-# without it, and doctor and the matrix report libzmq as unavailable.
-PEER_TAGS := $(shell pkg-config --exists libzmq 2>/dev/null && [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -tags libzmq)
+# without it, and doctor and the matrix report libzmq as unavailable (red unless
+# ZMQSUITE_OPTIONAL names it). Evaluated when a recipe runs, never when make reads this file:
+# `make test` on a fresh machine installs libzmq in its deps step, after parsing.
+PEER_TAGS = $$(bash scripts/peer-tags.sh)
 EXE := $(shell $(GO) env GOEXE)
 ZMQPEER := $(OUT_ABS)/bin/zmqpeer$(EXE)
+ZMQSUITE := $(OUT_ABS)/bin/zmqsuite$(EXE)
 export ZMQSUITE_ZMQPEER := $(ZMQPEER)
-GINKGO := $(GO) tool ginkgo
+SUITE_FLAGS = $(if $(FILTER),--filter '$(FILTER)') $(if $(PROCS),--procs $(PROCS)) $(if $(SHARD),--shard $(SHARD))
 
 .PHONY: all deps build test unit pytest conformance bench bench-check report run doctor vet clean
 all: test
@@ -31,15 +36,15 @@ deps:
 build:
 	@mkdir -p $(OUT)/bin
 	$(GO) build $(PEER_TAGS) -o $(ZMQPEER) ./cmd/zmqpeer
-	$(GO) build -o $(OUT)/bin/zmqsuite$(EXE) ./cmd/zmqsuite
+	$(GO) build -o $(ZMQSUITE) ./cmd/zmqsuite
 
 doctor: deps build
-	@$(OUT)/bin/zmqsuite$(EXE) doctor
+	@$(ZMQSUITE) doctor
 
 vet:
 	gofmt -l . | (! grep .) || (echo "gofmt: files above need formatting"; exit 1)
 	$(GO) vet ./...
-	$(if $(PEER_TAGS),$(GO) vet $(PEER_TAGS) ./...)
+	tags=$(PEER_TAGS); [ -z "$$tags" ] || $(GO) vet $$tags ./...
 
 # Unit tests of the harness, peers, scenarios and reports (the suites run below).
 unit: build
@@ -50,25 +55,20 @@ pytest:
 	  "$$py" -m unittest discover -s pyclients -t . -v 2>&1 | tail -n 5
 
 # The conformance matrix: every case × transport × pairing. FILTER='transport:ipc && bind:pyzmq'
-# selects a slice by labels.
+# selects a slice by labels, SHARD=2/4 one deterministic quarter.
 conformance: build
-	@mkdir -p $(OUT)/conformance
-	$(GINKGO) -p --procs=$(PROCS) --keep-going --timeout=40m --poll-progress-after=60s \
-	  --output-dir=$(OUT)/conformance --json-report=ginkgo.json --junit-report=junit.xml \
-	  $(if $(FILTER),--label-filter='$(FILTER)') ./suites/conformance
+	@$(ZMQSUITE) suite conformance $(SUITE_FLAGS)
 
 test: deps vet unit pytest conformance
 
 bench: build
-	@mkdir -p $(OUT)/bench
-	ZMQSUITE_QUICK=$(QUICK) $(GINKGO) --timeout=3h --output-dir=$(OUT)/bench --json-report=ginkgo.json \
-	  --label-filter='kind:bench $(if $(FILTER),&& ($(FILTER)))' ./suites/bench
+	@ZMQSUITE_QUICK=$(QUICK) $(ZMQSUITE) suite bench --filter 'kind:bench $(if $(FILTER),&& ($(FILTER)))'
 
 bench-check: build
-	$(GINKGO) --timeout=30m --label-filter='kind:fidelity || kind:gatecheck' ./suites/bench
+	@$(ZMQSUITE) suite bench --filter 'kind:fidelity || kind:gatecheck' --timeout 30m
 
 report: build
-	$(OUT)/bin/zmqsuite$(EXE) report --conformance $(OUT)/conformance/results.json --bench $(OUT)/bench/results.json --out $(OUT)/report
+	$(ZMQSUITE) report --results $(OUT) --out $(OUT)/report
 
 # The main job. Red conformance cells are results, not the end of the run: the benchmarks and
 # the report still happen, and the exit status says whether anything was red.

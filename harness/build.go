@@ -43,9 +43,11 @@ func RepoRoot() string {
 }
 
 // PeerBinary returns the zmqpeer executable: $ZMQSUITE_ZMQPEER when set (the Makefile builds it
-// once), else a build of cmd/zmqpeer into a per-process temporary directory — with libzmq
-// (cgo) when that builds here, and without it otherwise, in which case `zmqpeer libzmq` says
-// it was built without cgo and doctor reports so.
+// once), else a build of cmd/zmqpeer into out/bin under the repository root (where make puts
+// it) — with libzmq (cgo) when that builds here, and without it otherwise, in which case
+// `zmqpeer libzmq` says it was built without cgo and doctor reports so. The build goes to a
+// temporary name in that directory and is renamed into place, so parallel test processes
+// never run a half-written binary, and nothing is left in the temporary directory.
 func PeerBinary() (string, error) {
 	binOnce.Do(func() {
 		if p := os.Getenv("ZMQSUITE_ZMQPEER"); p != "" {
@@ -55,8 +57,8 @@ func PeerBinary() (string, error) {
 			binPath = p
 			return
 		}
-		dir, err := os.MkdirTemp("", "zmqpeer")
-		if err != nil {
+		dir := filepath.Join(RepoRoot(), "out", "bin")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			binErr = err
 			return
 		}
@@ -64,12 +66,18 @@ func PeerBinary() (string, error) {
 		if runtime.GOOS == "windows" {
 			exe += ".exe"
 		}
-		out, err := goBuild(exe, "-tags", "libzmq")
+		tmp := fmt.Sprintf("%s.%d.tmp", exe, os.Getpid())
+		defer os.Remove(tmp)
+		out, err := goBuild(tmp, "-tags", "libzmq")
 		if err != nil {
-			if out2, err2 := goBuild(exe); err2 != nil {
+			if out2, err2 := goBuild(tmp); err2 != nil {
 				binErr = fmt.Errorf("cannot build cmd/zmqpeer: %v\n%s%s", err2, out, out2)
 				return
 			}
+		}
+		if err := os.Rename(tmp, exe); err != nil {
+			binErr = err
+			return
 		}
 		binPath = exe
 	})

@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -43,6 +44,8 @@ var (
 // the one whose sockets connect. Inproc cells have one implementation and one context.
 // Its methods panic with *Fault, *StepError or *Unsupported; Run turns those into outcomes.
 type Cell struct {
+	// ID names the cell in records and in late-crash reports: "PP.1 tcp gozmq→libzmq".
+	ID          string
 	Transport   string
 	BindImpl    *Impl
 	ConnectImpl *Impl
@@ -52,11 +55,13 @@ type Cell struct {
 	socks []*Sock
 	steps []string
 	obs   observer
+	late  []*LateCrash
 }
 
-// NewCell makes a cell whose peers come from pool.
+// NewCell makes a cell whose peers come from pool; its id defaults to transport and pairing.
 func NewCell(pool *Pool, transport string, bind, connect *Impl) *Cell {
-	return &Cell{Transport: transport, BindImpl: bind, ConnectImpl: connect, pool: pool}
+	return &Cell{ID: fmt.Sprintf("%s %s→%s", transport, bind.Name, connect.Name), Transport: transport,
+		BindImpl: bind, ConnectImpl: connect, pool: pool}
 }
 
 // StepError is a binding refusing an operation the case needed to succeed.
@@ -115,7 +120,12 @@ func (c *Cell) role(side string) string {
 
 // Peer returns the live peer of a side, starting it if needed.
 func (c *Cell) Peer(ctx context.Context, side string) *Peer {
-	p, err := c.pool.Get(ctx, c.Impl(side), c.role(side))
+	p, late, err := c.pool.Get(ctx, c.Impl(side), c.role(side), c.ID)
+	if late != nil {
+		c.mu.Lock()
+		c.late = append(c.late, late)
+		c.mu.Unlock()
+	}
 	if err != nil {
 		if f, ok := err.(*Fault); ok {
 			f.Role = side
@@ -209,18 +219,35 @@ func (c *Cell) ConnectN(ctx context.Context, typ string, n int, to *Sock, opts .
 	return out
 }
 
-// Close closes every socket the cell created (linger 0), best effort: it runs as cleanup,
-// also after a fault, and must not turn a result into another.
-func (c *Cell) Close(ctx context.Context) {
+// LateCrashes returns the peers this cell found dead at their first use: deaths that belong to
+// the cells that used those peers before.
+func (c *Cell) LateCrashes() []*LateCrash {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*LateCrash(nil), c.late...)
+}
+
+// Close closes every socket the cell created (linger 0). It runs after the case body (and
+// again as cleanup, when it does nothing), also after a fault. A peer that crashes or hangs
+// while its sockets close has done so in this cell: the first such fault is returned for the
+// cell's verdict; a binding's refusal to close is not a result and is ignored.
+func (c *Cell) Close(ctx context.Context) *Fault {
 	c.mu.Lock()
 	socks := c.socks
 	c.socks = nil
 	c.mu.Unlock()
+	var first *Fault
 	for i := len(socks) - 1; i >= 0; i-- {
 		s := socks[i]
 		if s.closed || !s.peer.Alive() {
 			continue
 		}
-		_, _ = s.peer.Call(ctx, peer.Request{Op: peer.OpClose, Socket: s.ID, LingerMS: peer.Ptr[int64](0)}, OpTimeout, "close "+s.Name)
+		_, err := s.peer.Call(ctx, peer.Request{Op: peer.OpClose, Socket: s.ID, LingerMS: peer.Ptr[int64](0)}, OpTimeout, "close "+s.Name)
+		var f *Fault
+		if errors.As(err, &f) && first == nil {
+			f.Role = s.Side
+			first = f
+		}
 	}
+	return first
 }

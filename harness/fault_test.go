@@ -1,7 +1,9 @@
 package harness_test
 
 import (
+	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -22,7 +24,8 @@ var _ = Describe("peer faults", func() {
 		bin, err := harness.PeerBinary()
 		Expect(err).NotTo(HaveOccurred())
 		reg, err = harness.NewRegistry("panicky=" + bin + " fault panic-on-recv;hangy=" + bin + " fault hang-on-recv;" +
-			"garbled=" + bin + " fault garbage;dead=" + bin + " fault exit-at-start;missing=/nonexistent/zmqpeer-nope")
+			"garbled=" + bin + " fault garbage;dead=" + bin + " fault exit-at-start;missing=/nonexistent/zmqpeer-nope;" +
+			"late=" + bin + " fault die-after-close")
 		Expect(err).NotTo(HaveOccurred())
 		pool = harness.NewPool()
 		DeferCleanup(pool.Close)
@@ -89,9 +92,59 @@ var _ = Describe("peer faults", func() {
 		Expect(a.Fault.Error()).NotTo(ContainSubstring("\n"))
 		// This peer garbles every first request, so only its replacement's hello is checked.
 		im, _ := reg.Get("garbled")
-		fresh, err := pool.Get(ctx, im, harness.BindSide)
+		fresh, _, err := pool.Get(ctx, im, harness.BindSide, "next cell")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(fresh.Hello.PeerPID).NotTo(Equal(pid))
+	}, SpecTimeout(30*time.Second))
+
+	// A peer that dies between cells (after its cell ended, before the next one asked for it)
+	// belongs to the cell that used it last: the next cell must say so and run on a new peer.
+	It("charges a peer found dead between cells to the cell that used it last", func(ctx SpecContext) {
+		im, _ := reg.Get("late")
+		first := harness.NewCell(pool, harness.TCP, im, im)
+		first.ID = "first cell"
+		var pid int
+		a := harness.Run(ctx, first, func() {
+			pid = first.Hello(ctx, harness.BindSide).PeerPID
+			pull := first.Bind(ctx, harness.PULL)
+			Expect(pull.Close(ctx, 0)).To(Succeed())
+		})
+		Expect(a.Fault).To(BeNil())
+		Expect(first.Close(ctx)).To(BeNil())
+		Expect(first.LateCrashes()).To(BeEmpty())
+		// The peer dies 300 ms after that close, on its own.
+		Eventually(ctx, func() bool { return processGone(pid) }).WithTimeout(5 * time.Second).Should(BeTrue())
+		next := harness.NewCell(pool, harness.TCP, im, im)
+		next.ID = "next cell"
+		a = harness.Run(ctx, next, func() {
+			Expect(next.Hello(ctx, harness.BindSide).PeerPID).NotTo(Equal(pid), "the dead peer was not replaced")
+		})
+		Expect(a.Fault).To(BeNil())
+		Expect(a.Err).NotTo(HaveOccurred())
+		late := next.LateCrashes()
+		Expect(late).To(HaveLen(1))
+		Expect(late[0].Cell).To(Equal("first cell"))
+		Expect(late[0].Found).To(Equal("next cell"))
+		Expect(late[0].Fault.Outcome()).To(Equal(harness.Crash))
+		Expect(late[0].Fault.Error()).To(ContainSubstring("fatal error: zmqpeer fault: die-after-close"))
+		next.Close(ctx)
+	}, SpecTimeout(30*time.Second))
+
+	It("charges a peer that died after the last cell to that cell at the end of the run", func(ctx SpecContext) {
+		im, _ := reg.Get("late")
+		cell := harness.NewCell(pool, harness.TCP, im, im)
+		cell.ID = "last cell"
+		var pid int
+		harness.Run(ctx, cell, func() {
+			pid = cell.Hello(ctx, harness.BindSide).PeerPID
+			cell.Bind(ctx, harness.PULL)
+		})
+		Expect(cell.Close(ctx)).To(BeNil())
+		Eventually(ctx, func() bool { return processGone(pid) }).WithTimeout(5 * time.Second).Should(BeTrue())
+		late := pool.Shutdown()
+		Expect(late).To(HaveLen(1))
+		Expect(late[0].Cell).To(Equal("last cell"))
+		Expect(late[0].Found).To(Equal("the end of the run"))
 	}, SpecTimeout(30*time.Second))
 
 	It("says in one line why a peer that exits at start cannot run", func(ctx SpecContext) {
@@ -135,3 +188,13 @@ var _ = Describe("bad input", func() {
 		Expect(err).To(MatchError(ContainSubstring(`"gozmq" is already an implementation name`)))
 	})
 })
+
+// processGone reports whether pid no longer runs (signal 0 fails), ignoring zombies of our own
+// children: the harness reaps them, so a dead peer soon stops answering signal 0.
+func processGone(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return true
+	}
+	return p.Signal(syscall.Signal(0)) != nil
+}

@@ -114,9 +114,12 @@ type Peer struct {
 	exited  chan struct{}
 	exitErr error
 	stderr  *tailBuffer
-	mu      sync.Mutex
-	nextID  atomic.Int64
-	dead    atomic.Pointer[Fault]
+	// lastCell is the id of the cell that used this peer last (set by the pool), so that a
+	// peer found dead between cells is charged to the cell after which it died.
+	lastCell string
+	mu       sync.Mutex
+	nextID   atomic.Int64
+	dead     atomic.Pointer[Fault]
 }
 
 // ControlGrace is added to every in-peer timeout to get the harness's deadline for the
@@ -129,6 +132,10 @@ func StartPeer(ctx context.Context, impl *Impl, role string, startTimeout time.D
 		return nil, &Fault{Kind: FaultStart, Impl: impl.Name, Role: role, Step: "start", Detail: impl.Unavailable}
 	}
 	cmd := exec.Command(impl.Command[0], impl.Command[1:]...)
+	// Peers start in the repository root, whatever the suite's working directory (go test runs
+	// each suite in its package directory): a relative path in a ZMQSUITE_PEERS command, such as
+	// "python3 -u pyclients/peer.py", means the same from doctor, make and go test.
+	cmd.Dir = RepoRoot()
 	cmd.Env = append(os.Environ(), impl.Env...)
 	// Files a binding creates on its own (libzmq's ipc://* picks a path under TMPDIR) belong
 	// in this process's private directory, not in the suite's working tree.
@@ -302,6 +309,39 @@ func (p *Peer) fault(kind FaultKind, step, detail string) *Fault {
 	case <-time.After(time.Second):
 	}
 	f := &Fault{Kind: kind, Impl: p.Impl.Name, Role: p.Role, Step: step, Detail: detail, StderrTail: p.stderr.String()}
+	p.dead.CompareAndSwap(nil, f)
+	return f
+}
+
+// Ping makes one control round trip (the protocol's optional ping op). A peer that answers
+// anything — ok, or a protocol error from an older peer that lacks ping — is alive; a crash,
+// hang or garbage is returned as the *Fault.
+func (p *Peer) Ping(ctx context.Context, timeout time.Duration) *Fault {
+	_, err := p.call(ctx, peer.Request{Op: "ping"}, timeout, "ping")
+	var f *Fault
+	if errors.As(err, &f) {
+		return f
+	}
+	return nil
+}
+
+// diedOnItsOwn reports whether the process exited without any call having seen it fault: a
+// death nobody has been charged with yet.
+func (p *Peer) diedOnItsOwn() bool {
+	if p.dead.Load() != nil {
+		return false
+	}
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// deathFault describes a peer that died between cells, with its stderr.
+func (p *Peer) deathFault(step string) *Fault {
+	f := &Fault{Kind: FaultCrash, Impl: p.Impl.Name, Role: p.Role, Step: step, Detail: p.exitDetail(), StderrTail: p.stderr.String()}
 	p.dead.CompareAndSwap(nil, f)
 	return f
 }

@@ -16,18 +16,19 @@ var (
 	pythonErr   error
 )
 
-// PythonCandidates lists the interpreters tried for pyzmq, in order: the explicit setting
-// first, then the usual names. The first python3 on PATH often lacks zmq (pyenv, venvs),
-// while Debian's python3-zmq lives under /usr/bin/python3.
+// PythonCandidates lists the interpreters tried for pyzmq, in order. An explicit
+// ZMQSUITE_PYTHON is the only candidate: a user who names an interpreter means that one, and a
+// silent fall-back to another Python would test a pyzmq they did not ask for. Otherwise the
+// usual names: the first python3 on PATH often lacks zmq (pyenv, venvs), while Debian's
+// python3-zmq lives under /usr/bin/python3.
 func PythonCandidates() []string {
-	var c []string
 	if p := os.Getenv("ZMQSUITE_PYTHON"); p != "" {
-		c = append(c, p)
+		return []string{p}
 	}
 	if runtime.GOOS == "windows" {
-		return append(c, "python", "py", "python3")
+		return []string{"python", "py", "python3"}
 	}
-	return append(c, "python3", "/usr/bin/python3", "/usr/local/bin/python3", "/opt/homebrew/bin/python3", "python")
+	return []string{"python3", "/usr/bin/python3", "/usr/local/bin/python3", "/opt/homebrew/bin/python3", "python"}
 }
 
 // FindPython returns the first candidate that imports zmq, the candidates tried (with why
@@ -52,6 +53,9 @@ func FindPython() (string, []string, error) {
 			return
 		}
 		pythonErr = os.ErrNotExist
+		if os.Getenv("ZMQSUITE_PYTHON") != "" {
+			pythonTried[0] = "ZMQSUITE_PYTHON=" + pythonTried[0]
+		}
 	})
 	return pythonPath, pythonTried, pythonErr
 }

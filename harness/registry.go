@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,6 +28,10 @@ type Impl struct {
 	// Ceiling marks the benchmark ceiling (framed messages over plain sockets): it is not a
 	// ZeroMQ implementation, so it is never in the conformance matrix.
 	Ceiling bool
+	// Optional says why a run may go on without this implementation ("" = required): the user
+	// named it in ZMQSUITE_OPTIONAL, or it is a built-in that make deps cannot provide on this
+	// platform. A required implementation that does not answer hello makes the run red at once.
+	Optional string
 }
 
 func (i *Impl) hint() string {
@@ -59,7 +64,12 @@ var (
 
 // DefaultRegistry builds (once per process) the registry from this machine and environment.
 func DefaultRegistry() (*Registry, error) {
-	defaultRegistryOnce.Do(func() { defaultRegistry, defaultRegistryErr = NewRegistry(os.Getenv("ZMQSUITE_PEERS")) })
+	defaultRegistryOnce.Do(func() {
+		defaultRegistry, defaultRegistryErr = NewRegistry(os.Getenv("ZMQSUITE_PEERS"))
+		if defaultRegistryErr == nil {
+			defaultRegistryErr = defaultRegistry.MarkOptional(os.Getenv("ZMQSUITE_OPTIONAL"))
+		}
+	})
 	return defaultRegistry, defaultRegistryErr
 }
 
@@ -127,6 +137,24 @@ func ParsePeers(spec string) ([]*Impl, error) {
 	return out, nil
 }
 
+// MarkOptional applies ZMQSUITE_OPTIONAL ("libzmq,pyzmq"): the named implementations may be
+// missing from a run. An unknown name is an error, since a typo would otherwise leave the
+// implementation the user meant required and the one they typed silently ignored.
+func (r *Registry) MarkOptional(list string) error {
+	for _, n := range strings.Split(list, ",") {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		im, err := r.Get(n)
+		if err != nil {
+			return fmt.Errorf("ZMQSUITE_OPTIONAL: %w", err)
+		}
+		im.Optional = "ZMQSUITE_OPTIONAL names it"
+	}
+	return nil
+}
+
 // Names lists every implementation in registry order (built-ins first).
 func (r *Registry) Names() []string { return append([]string(nil), r.order...) }
 
@@ -168,6 +196,45 @@ type Discovered struct {
 	Impl  *Impl
 	Hello *peer.Hello
 	Err   error // why it cannot run here
+}
+
+// Absent is an optional implementation that is not in a run, and why.
+type Absent struct {
+	Name, Why, Optional string
+}
+
+// Require splits what discovery found: the implementations that answered, the optional ones
+// that did not (with why), and an error naming every required one that did not — one line
+// each, saying what to fix. A required implementation that cannot run makes the run red; it
+// is never silently left out.
+func Require(found []Discovered) (ok []Discovered, absent []Absent, err error) {
+	var missing []string
+	for _, d := range found {
+		switch {
+		case d.Err == nil:
+			ok = append(ok, d)
+		case d.Impl.Optional != "":
+			absent = append(absent, Absent{Name: d.Impl.Name, Why: oneLine(d.Err.Error()), Optional: d.Impl.Optional})
+		default:
+			missing = append(missing, fmt.Sprintf("%s is required but unavailable: %s (run `make deps`, or set ZMQSUITE_OPTIONAL=%s to run without it)",
+				d.Impl.Name, oneLine(d.Err.Error()), d.Impl.Name))
+		}
+	}
+	if len(missing) > 0 {
+		return ok, absent, errors.New(strings.Join(missing, "\n"))
+	}
+	if len(ok) == 0 {
+		return ok, absent, errors.New("no implementation works here (run `zmqsuite doctor`)")
+	}
+	return ok, absent, nil
+}
+
+// oneLine keeps the first line of a message.
+func oneLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 // Discover starts each implementation's peer once, in parallel, and records its hello (or why

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/zmqsuite/zmqsuite/harness/peer"
 )
@@ -13,12 +14,14 @@ import (
 // render and the gate compares. docs/results-schema.md documents the JSON; a change that
 // removes or renames a field bumps the schema version.
 const (
-	ConformanceSchema = "zmqsuite.conformance/v1"
-	BenchSchema       = "zmqsuite.bench/v1"
-	ResultsSchema     = "zmqsuite.results/v1"
+	// SuiteSchema is the results.json of a cell suite (conformance, wire, faults, hosts): v2
+	// added suite, id, rerun, detail, steps and selection, and made reason one line.
+	SuiteSchema   = "zmqsuite.suite/v2"
+	BenchSchema   = "zmqsuite.bench/v2" // v2: outcomes in the cell vocabulary, selection
+	ResultsSchema = "zmqsuite.results/v2"
 )
 
-// Outcome of one conformance cell.
+// Outcome of one cell of any suite, and of one benchmark figure (pass = a figure was taken).
 type Outcome string
 
 const (
@@ -35,6 +38,22 @@ const (
 // Red reports whether an outcome fails the run.
 func (o Outcome) Red() bool { return o == Fail || o == XPass || o == Crash || o == Hang }
 
+// Outcomes lists the vocabulary in report order.
+var Outcomes = []Outcome{Pass, NonStrict, XFail, Skip, Fail, XPass, Crash, Hang}
+
+// Outcome says what a peer fault makes of a cell or a figure: the process died (crash), missed
+// a deadline (hang), or answered something that is not the protocol (fail: the peer broke its
+// contract, which is a defect, not a death).
+func (f *Fault) Outcome() Outcome {
+	switch f.Kind {
+	case FaultHang:
+		return Hang
+	case FaultCrash, FaultStart:
+		return Crash
+	}
+	return Fail
+}
+
 // Verdict is one of the two per-cell judgements: against the RFC, and against libzmq's own
 // behaviour in the same cell (libzmq↔libzmq).
 type Verdict string
@@ -45,31 +64,52 @@ const (
 	VerdictNA   Verdict = "n/a" // not judged: skipped, or no libzmq reference in this run
 )
 
-// Record is one conformance cell: a case × transport × (bind implementation, connect
-// implementation).
+// Record is one cell of a suite: a case × transport (× network scenario) × (bind
+// implementation, connect implementation).
 type Record struct {
-	Case      string  `json:"case"`
-	Title     string  `json:"title"`
-	Level     string  `json:"level"` // M, S, L, O (CASES.md legend)
-	Pattern   string  `json:"pattern"`
-	Transport string  `json:"transport"`
-	Bind      string  `json:"bind"`
-	Connect   string  `json:"connect"`
-	Outcome   Outcome `json:"outcome"`
-	RFC       Verdict `json:"rfc"`
-	Reference Verdict `json:"reference"`
+	Suite string `json:"suite"`
+	// ID names the cell in every output: "PP.1 tcp gozmq→libzmq", "PP.1 tcp@20ms-1% gozmq→libzmq".
+	ID        string `json:"id"`
+	Case      string `json:"case"`
+	Title     string `json:"title"`
+	Level     string `json:"level"` // M, S, L, O (CASES.md legend)
+	Pattern   string `json:"pattern"`
+	Transport string `json:"transport"`
+	// Scenario is the simulated network path of a cross-host cell ("20ms-1%"); "" on loopback.
+	Scenario string `json:"scenario,omitempty"`
+	// Hosts names where each side ran ("bind": "hostA"), for cells beyond one machine.
+	Hosts     map[string]string `json:"hosts,omitempty"`
+	Bind      string            `json:"bind"`
+	Connect   string            `json:"connect"`
+	Outcome   Outcome           `json:"outcome"`
+	RFC       Verdict           `json:"rfc"`
+	Reference Verdict           `json:"reference"`
 	// Observed names what happened where the RFC allows alternatives ("blocked", "again") or
 	// what a measured case saw; the reference verdict compares it with libzmq's.
 	Observed string `json:"observed,omitempty"`
-	Reason   string `json:"reason,omitempty"`
-	// Blame is the side at fault for a crash or hang: "bind:gozmq", "connect:pyzmq".
+	// Reason is one line: why the cell is not a pass. Detail holds the rest (multi-line
+	// assertion messages, the known failure's reason), Steps the last operations it ran.
+	Reason string   `json:"reason,omitempty"`
+	Detail string   `json:"detail,omitempty"`
+	Steps  []string `json:"steps,omitempty"`
+	// Blame says who is at fault in a red cell: the side of a crash or hang ("bind:gozmq"), the
+	// implementation whose own pairing fails too, "pairing" when each side passes with itself,
+	// "expectations" for an xpass (the entry should go).
 	Blame      string             `json:"blame,omitempty"`
 	StderrTail string             `json:"stderr_tail,omitempty"`
 	Metrics    map[string]float64 `json:"metrics,omitempty"`
 	// Expectation is the expectations entry that matched, if any.
 	Expectation *ExpectationRef `json:"expectation,omitempty"`
-	DurationS   float64         `json:"duration_s"`
+	// LateCrash is the id of the cell that found this cell's peer dead after this cell had
+	// ended (or "the end of the run"): the outcome is that death, not the body's verdict.
+	LateCrash string  `json:"late_crash,omitempty"`
+	DurationS float64 `json:"duration_s"`
+	// Rerun is the command that runs exactly this cell again.
+	Rerun string `json:"rerun,omitempty"`
 }
+
+// Key identifies a cell across runs.
+func (r *Record) Key() string { return r.Suite + "|" + r.ID }
 
 // ExpectationRef names the expectations entry a record matched.
 type ExpectationRef struct {
@@ -92,12 +132,25 @@ type Env struct {
 	Extra      map[string]string `json:"extra,omitempty"`
 }
 
-// Conformance is the results.json of a conformance run.
-type Conformance struct {
+// Selection says what a run was asked to measure, so that a reader (and the gate) can tell a
+// run that measured little because little was asked from one that lost what it was asked for.
+type Selection struct {
+	Filter string `json:"filter,omitempty"` // the Ginkgo label filter
+	Shard  string `json:"shard,omitempty"`  // "2/4": the second of four shards
+	// Cells is how many cells the filter and shard selected; Records should hold as many.
+	Cells int `json:"cells"`
+	// Absent lists optional implementations that were not in the run, and why.
+	Absent []string `json:"absent,omitempty"`
+}
+
+// SuiteResults is the results.json of one cell suite.
+type SuiteResults struct {
 	Schema          string       `json:"schema"`
+	Suite           string       `json:"suite"`
 	Generated       string       `json:"generated"` // RFC 3339
 	Env             Env          `json:"env"`
 	Implementations []peer.Hello `json:"implementations"`
+	Selection       Selection    `json:"selection"`
 	Records         []Record     `json:"records"`
 }
 
@@ -118,10 +171,12 @@ type BenchRecord struct {
 	Connect     string `json:"connect"`   // implementation of the connecting side
 	Size        int    `json:"size"`
 	Subscribers int    `json:"subscribers,omitempty"` // pub_sub fan-out
-	// Outcome is "ok", or why there is no figure: "crash", "hang", "unsupported", "error".
-	Outcome string `json:"outcome"`
-	Reason  string `json:"reason,omitempty"`
-	Blame   string `json:"blame,omitempty"`
+	// Outcome is pass (figures were taken), or why some repetition has none: skip (a side
+	// lacks what the figure needs), crash, hang, fail (an error, or a peer that broke the
+	// protocol).
+	Outcome Outcome `json:"outcome"`
+	Reason  string  `json:"reason,omitempty"`
+	Blame   string  `json:"blame,omitempty"`
 	// Throughput, per second, measured at the receiver(s).
 	MsgPerSec *Stat `json:"msg_per_sec,omitempty"`
 	MBPerSec  *Stat `json:"mb_per_sec,omitempty"`
@@ -140,6 +195,7 @@ type Bench struct {
 	Env             Env           `json:"env"`
 	Implementations []peer.Hello  `json:"implementations"`
 	Config          BenchConfig   `json:"config"`
+	Selection       Selection     `json:"selection"`
 	Records         []BenchRecord `json:"records"`
 	Notes           []string      `json:"notes,omitempty"`
 }
@@ -157,16 +213,53 @@ type BenchConfig struct {
 	ControlRTTUS map[string]float64 `json:"control_rtt_us,omitempty"`
 }
 
-// Results is the merged file reports read and the gate compares.
+// Results is the merged file reports read and the gate compares: one slot per cell suite,
+// and the benchmark figures.
 type Results struct {
-	Schema      string       `json:"schema"`
-	Generated   string       `json:"generated"`
-	Env         Env          `json:"env"`
-	Conformance *Conformance `json:"conformance,omitempty"`
-	Bench       *Bench       `json:"bench,omitempty"`
+	Schema    string                   `json:"schema"`
+	Generated string                   `json:"generated"`
+	Env       Env                      `json:"env"`
+	Suites    map[string]*SuiteResults `json:"suites,omitempty"`
+	Bench     *Bench                   `json:"bench,omitempty"`
 }
 
-// WriteJSON writes v as indented JSON to path, creating its directory.
+// Suite returns the named suite's results, or nil.
+func (r *Results) Suite(name string) *SuiteResults {
+	if r.Suites == nil {
+		return nil
+	}
+	return r.Suites[name]
+}
+
+// SuiteNames lists the suites of a run in report order: conformance first, then the others by
+// name.
+func (r *Results) SuiteNames() []string {
+	var out []string
+	if r.Suites["conformance"] != nil {
+		out = append(out, "conformance")
+	}
+	var rest []string
+	for n := range r.Suites {
+		if n != "conformance" {
+			rest = append(rest, n)
+		}
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
+}
+
+// AllRecords is every cell of every suite, in SuiteNames order.
+func (r *Results) AllRecords() []Record {
+	var out []Record
+	for _, n := range r.SuiteNames() {
+		out = append(out, r.Suites[n].Records...)
+	}
+	return out
+}
+
+// WriteJSON writes v as indented JSON to path, creating its directory. It writes a temporary
+// file and renames it, so a reader (or a run that is killed meanwhile) never sees half a file
+// and earlier results survive a failed write.
 func WriteJSON(path string, v any) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
@@ -175,7 +268,24 @@ func WriteJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // ReadJSON reads a results file of the expected schema into v, with an error that names the

@@ -12,7 +12,7 @@ import (
 const (
 	metricThroughput = "throughput"
 	metricLatency    = "latency"
-	benchOK          = "ok"
+	benchOK          = harness.Pass
 )
 
 // benchGroup is what one table and one set of charts show: one metric of one pattern over
@@ -143,7 +143,7 @@ func buildBenchTables(groups []benchGroup) []benchTable {
 }
 
 func benchProblem(r harness.BenchRecord) string {
-	s := r.Outcome
+	s := string(r.Outcome)
 	if r.Reason != "" {
 		s += ": " + oneLine(r.Reason)
 	}

@@ -67,10 +67,12 @@ func formatMetrics(m map[string]float64) string {
 	return strings.Join(parts, ", ")
 }
 
-// cellKey identifies a conformance cell across runs.
-type cellKey struct{ Case, Transport, Bind, Connect string }
+// cellKey identifies a cell across runs: its suite and everything that makes its id.
+type cellKey struct{ Suite, Case, Transport, Scenario, Bind, Connect string }
 
-func keyOf(r harness.Record) cellKey { return cellKey{r.Case, r.Transport, r.Bind, r.Connect} }
+func keyOf(r harness.Record) cellKey {
+	return cellKey{r.Suite, r.Case, r.Transport, r.Scenario, r.Bind, r.Connect}
+}
 
 // indexRecords maps each cell to its record. A cell recorded twice (a retried spec) keeps
 // its worst outcome: a report or a gate must never hide a red result behind a later green.

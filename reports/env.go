@@ -26,8 +26,8 @@ type envRow struct {
 func buildEnv(r harness.Results) envTable {
 	var cols []string
 	var envs []harness.Env
-	if r.Conformance != nil {
-		cols, envs = append(cols, "conformance run"), append(envs, r.Conformance.Env)
+	for _, n := range r.SuiteNames() {
+		cols, envs = append(cols, n+" run"), append(envs, r.Suites[n].Env)
 	}
 	if r.Bench != nil {
 		cols, envs = append(cols, "benchmark run"), append(envs, r.Bench.Env)
@@ -35,7 +35,11 @@ func buildEnv(r harness.Results) envTable {
 	if len(envs) == 0 {
 		cols, envs = []string{"value"}, []harness.Env{r.Env}
 	}
-	if len(envs) == 2 && sameEnv(envs[0], envs[1]) {
+	same := true
+	for _, e := range envs[1:] {
+		same = same && sameEnv(envs[0], e)
+	}
+	if len(envs) > 1 && same {
 		cols, envs = []string{"value"}, envs[:1]
 	}
 	t := envTable{Cols: cols}

@@ -47,14 +47,15 @@ func env() harness.Env {
 }
 
 // conformance fills the matrix with passes, then places every other outcome somewhere.
-func conformance() *harness.Conformance {
-	c := &harness.Conformance{Schema: harness.ConformanceSchema, Generated: "2026-03-01T10:00:00Z",
+func conformance() *harness.SuiteResults {
+	c := &harness.SuiteResults{Schema: harness.SuiteSchema, Suite: "conformance", Generated: "2026-03-01T10:00:00Z",
 		Env: env(), Implementations: hellos()}
 	for _, cs := range cases {
 		for _, t := range transports {
 			for _, b := range impls {
 				for _, k := range impls {
-					r := harness.Record{Case: cs.id, Title: cs.title, Level: cs.level, Pattern: cs.pattern,
+					r := harness.Record{Suite: "conformance", ID: fmt.Sprintf("%s %s %s→%s", cs.id, t, b, k),
+						Case: cs.id, Title: cs.title, Level: cs.level, Pattern: cs.pattern,
 						Transport: t, Bind: b, Connect: k, Outcome: harness.Pass,
 						RFC: harness.VerdictPass, Reference: harness.VerdictPass, DurationS: 0.01}
 					shape(&r)
@@ -113,7 +114,7 @@ func bench(seed uint64) *harness.Bench {
 				}
 				msgs := 4e6 / (1 + float64(size)/512) * f
 				thr := harness.BenchRecord{Pattern: "push_pull", Metric: "throughput", Transport: t,
-					Bind: p[0], Connect: p[1], Size: size, Outcome: "ok",
+					Bind: p[0], Connect: p[1], Size: size, Outcome: harness.Pass,
 					MsgPerSec: stat(rng, msgs), MBPerSec: stat(rng, msgs*float64(size)/1e6)}
 				if t == "ipc" && size == 65536 && p[0] == "gozmq" && p[1] == "libzmq" {
 					thr = harness.BenchRecord{Pattern: "push_pull", Metric: "throughput", Transport: t,
@@ -122,13 +123,13 @@ func bench(seed uint64) *harness.Bench {
 				b.Records = append(b.Records, thr)
 				lat := 30 * (1 + float64(size)/8192) / f
 				b.Records = append(b.Records, harness.BenchRecord{Pattern: "req_rep", Metric: "latency", Transport: t,
-					Bind: p[0], Connect: p[1], Size: size, Outcome: "ok",
+					Bind: p[0], Connect: p[1], Size: size, Outcome: harness.Pass,
 					P50US: stat(rng, lat), P90US: stat(rng, lat*1.4), P99US: stat(rng, lat*3),
 					P999US: stat(rng, lat*8), MaxUS: stat(rng, lat*40)})
 				if t == "tcp" && p[0] != "raw" { // fan-out: raw has no PUB/SUB, so no ceiling
 					msgs *= 0.5
 					b.Records = append(b.Records, harness.BenchRecord{Pattern: "pub_sub", Metric: "throughput",
-						Transport: t, Bind: p[0], Connect: p[1], Size: size, Subscribers: 1, Outcome: "ok",
+						Transport: t, Bind: p[0], Connect: p[1], Size: size, Subscribers: 1, Outcome: harness.Pass,
 						MsgPerSec: stat(rng, msgs), MBPerSec: stat(rng, msgs*float64(size)/1e6)})
 				}
 			}
@@ -155,7 +156,7 @@ func statOf(vals []float64) *harness.Stat {
 // synthetic is a full merged result.
 func synthetic(seed uint64) harness.Results {
 	return harness.Results{Schema: harness.ResultsSchema, Generated: "2026-03-01T11:00:00Z", Env: env(),
-		Conformance: conformance(), Bench: bench(seed)}
+		Suites: map[string]*harness.SuiteResults{"conformance": conformance()}, Bench: bench(seed)}
 }
 
 // scaleThroughput multiplies every repetition of every msg/s and MB/s figure of one
@@ -164,7 +165,7 @@ func scaleThroughput(r harness.Results, bind, connect string, f float64) harness
 	b := *r.Bench
 	b.Records = append([]harness.BenchRecord(nil), b.Records...)
 	for i, rec := range b.Records {
-		if rec.Metric != "throughput" || rec.Bind != bind || rec.Connect != connect || rec.Outcome != "ok" {
+		if rec.Metric != "throughput" || rec.Bind != bind || rec.Connect != connect || rec.Outcome != harness.Pass {
 			continue
 		}
 		b.Records[i].MsgPerSec = scaled(rec.MsgPerSec, f)
@@ -184,7 +185,7 @@ func scaled(s *harness.Stat, f float64) *harness.Stat {
 
 // withOutcome returns r with one conformance cell's outcome replaced.
 func withOutcome(r harness.Results, id, transport, bind, connect string, o harness.Outcome) harness.Results {
-	c := *r.Conformance
+	c := *r.Suite("conformance")
 	c.Records = append([]harness.Record(nil), c.Records...)
 	for i, rec := range c.Records {
 		if rec.Case == id && rec.Transport == transport && rec.Bind == bind && rec.Connect == connect {
@@ -192,7 +193,7 @@ func withOutcome(r harness.Results, id, transport, bind, connect string, o harne
 			c.Records[i].Reason = fmt.Sprintf("now %s", o)
 		}
 	}
-	r.Conformance = &c
+	r.Suites = map[string]*harness.SuiteResults{"conformance": &c}
 	return r
 }
 
@@ -200,14 +201,14 @@ func withOutcome(r harness.Results, id, transport, bind, connect string, o harne
 // A/A specs need runs the gate has no reason to refuse.
 func gateable(seed uint64) harness.Results {
 	r := synthetic(seed)
-	c := *r.Conformance
+	c := *r.Suite("conformance")
 	c.Records = append([]harness.Record(nil), c.Records...)
 	for i := range c.Records {
 		if c.Records[i].Outcome == harness.XPass {
 			c.Records[i].Outcome = harness.Pass
 		}
 	}
-	r.Conformance = &c
+	r.Suites = map[string]*harness.SuiteResults{"conformance": &c}
 	return r
 }
 
@@ -216,6 +217,6 @@ func oneFigure(vals ...float64) harness.Results {
 	return harness.Results{Schema: harness.ResultsSchema, Env: env(), Bench: &harness.Bench{
 		Schema: harness.BenchSchema, Env: env(),
 		Records: []harness.BenchRecord{{Pattern: "push_pull", Metric: "throughput", Transport: "tcp",
-			Bind: "gozmq", Connect: "gozmq", Size: 64, Outcome: "ok", MsgPerSec: statOf(vals)}},
+			Bind: "gozmq", Connect: "gozmq", Size: 64, Outcome: harness.Pass, MsgPerSec: statOf(vals)}},
 	}}
 }

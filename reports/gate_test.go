@@ -169,7 +169,7 @@ var _ = Describe("the gate", func() {
 			Expect(harness.WriteJSON(base, bench(1))).To(Succeed())
 			var out, errw bytes.Buffer
 			Expect(reports.RunGate(reports.GateInput{Baseline: base, Current: cur}, &out, &errw)).To(Equal(reports.ExitUnusable))
-			Expect(errw.String()).To(ContainSubstring(`schema "zmqsuite.bench/v1", want "zmqsuite.results/v1"`))
+			Expect(errw.String()).To(ContainSubstring(`schema "` + harness.BenchSchema + `", want "` + harness.ResultsSchema + `"`))
 		})
 	})
 
@@ -219,4 +219,101 @@ var _ = Describe("the gate", func() {
 		Entry("negative", "-5%", 0.0, false),
 		Entry("garbage", "ten", 0.0, false),
 	)
+})
+
+// withoutImpl drops every cell and figure in which an implementation takes part, as a run
+// does when that binding is silently missing.
+func withoutImpl(r harness.Results, name string) harness.Results {
+	out := r
+	out.Suites = map[string]*harness.SuiteResults{}
+	for n, s := range r.Suites {
+		c := *s
+		c.Records = nil
+		for _, rec := range s.Records {
+			if rec.Bind != name && rec.Connect != name {
+				c.Records = append(c.Records, rec)
+			}
+		}
+		out.Suites[n] = &c
+	}
+	if r.Bench != nil {
+		b := *r.Bench
+		b.Records = nil
+		for _, rec := range r.Bench.Records {
+			if rec.Bind != name && rec.Connect != name {
+				b.Records = append(b.Records, rec)
+			}
+		}
+		out.Bench = &b
+	}
+	return out
+}
+
+// The gate must never pass by comparing nothing: a binding that drops out of the current
+// run, or a run that holds nothing, is a failure or unusable input, never a PASS.
+var _ = Describe("the gate on runs that lost what they were to measure", func() {
+	It("fails when the implementation under test vanishes from the current run", func() {
+		d, err := reports.Compare(gateable(1), withoutImpl(gateable(1), "libzmq"), 0.1)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(d.Failed()).To(BeTrue())
+		Expect(d.Vanished).NotTo(BeEmpty())
+		Expect(d.BenchFailures).NotTo(BeEmpty(), "its benchmark figures vanished too")
+		Expect(text(d)).To(ContainSubstring("gate: FAIL"))
+		Expect(text(d)).To(ContainSubstring("vanished cells"))
+	})
+
+	It("with --impl, lists but does not fail on another implementation's vanished cells", func() {
+		d, err := reports.Compare(gateable(1), withoutImpl(gateable(1), "libzmq"), 0.1, "pyzmq")
+		Expect(err).NotTo(HaveOccurred())
+		// pyzmq's cells with libzmq vanished too: those are pyzmq's own.
+		Expect(d.Vanished).NotTo(BeEmpty())
+		for _, c := range d.Vanished {
+			Expect([]string{c.Bind, c.Connect}).To(ContainElement("pyzmq"))
+		}
+		Expect(d.Removed).NotTo(BeEmpty())
+		for _, c := range d.Removed {
+			Expect([]string{c.Bind, c.Connect}).NotTo(ContainElement("pyzmq"))
+		}
+	})
+
+	It("passes a current run that keeps every cell of the implementation under test", func() {
+		d, err := reports.Compare(gateable(1), withoutImpl(gateable(1), "libzmq"), 0.1, "gozmq")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(d.Vanished).NotTo(BeEmpty(), "gozmq's cells with libzmq are gone")
+		d, err = reports.Compare(withoutImpl(gateable(1), "libzmq"), withoutImpl(gateable(1), "libzmq"), 0.1, "gozmq")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(d.Failed()).To(BeFalse(), text(d))
+	})
+
+	It("refuses a current run with no cell or figure of the implementation under test", func() {
+		_, err := reports.Compare(gateable(1), withoutImpl(gateable(1), "gozmq"), 0.1, "gozmq")
+		Expect(err).To(MatchError(ContainSubstring("the current run holds no cells and no figures of gozmq")))
+	})
+
+	It("exits 2 on two runs with no cells and no figures", func() {
+		dir := GinkgoT().TempDir()
+		empty := harness.Results{Schema: harness.ResultsSchema, Env: env(),
+			Suites: map[string]*harness.SuiteResults{"conformance": {Schema: harness.SuiteSchema, Suite: "conformance", Env: env()}}}
+		a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+		Expect(harness.WriteJSON(a, empty)).To(Succeed())
+		Expect(harness.WriteJSON(b, empty)).To(Succeed())
+		var out, errw bytes.Buffer
+		Expect(reports.RunGate(reports.GateInput{Baseline: a, Current: b, Threshold: 0.1}, &out, &errw)).To(Equal(reports.ExitUnusable))
+		Expect(errw.String()).To(ContainSubstring("holds no cells and no figures"))
+		Expect(out.String()).NotTo(ContainSubstring("PASS"))
+	})
+
+	It("reads a baseline of the previous schema (results/v1) and still compares it", func() {
+		dir := GinkgoT().TempDir()
+		v1 := filepath.Join(dir, "v1.json")
+		Expect(os.WriteFile(v1, []byte(`{"schema":"zmqsuite.results/v1","env":{"os":"linux","arch":"amd64"},
+ "conformance":{"schema":"zmqsuite.conformance/v1","env":{"os":"linux","arch":"amd64"},"records":[
+  {"case":"PP.1","transport":"tcp","bind":"gozmq","connect":"gozmq","outcome":"xfail"}]},
+ "bench":{"schema":"zmqsuite.bench/v1","records":[{"pattern":"push_pull","metric":"throughput","transport":"tcp",
+  "bind":"gozmq","connect":"gozmq","size":64,"outcome":"ok","msg_per_sec":{"median":1,"values":[1,1]}}]}}`), 0o644)).To(Succeed())
+		r, err := reports.LoadResults(v1)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(r.Suite("conformance").Records[0].ID).To(Equal("PP.1 tcp gozmq→gozmq"))
+		Expect(r.Bench.Records[0].Outcome).To(Equal(harness.Pass))
+	})
 })

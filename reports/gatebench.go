@@ -86,7 +86,7 @@ var gateFigures = map[string][]gateFigure{
 }
 
 // Bench outcomes that mean a figure was lost: the implementation broke, not the machine.
-var lostFigure = map[string]bool{"crash": true, "hang": true, "error": true}
+var lostFigure = map[harness.Outcome]bool{harness.Crash: true, harness.Hang: true, harness.Fail: true}
 
 type seriesKey struct{ Pattern, Figure, Bind, Connect string }
 
@@ -117,7 +117,7 @@ func compareBench(d *Diff, baseline, current []harness.BenchRecord) {
 			d.Uncompared++
 			continue
 		}
-		if was.Outcome == benchOK && lostFigure[now.Outcome] {
+		if was.Outcome == benchOK && lostFigure[now.Outcome] && d.judges(now.Bind, now.Connect) {
 			d.BenchFailures = append(d.BenchFailures, LostFigure{Pattern: now.Pattern, Metric: now.Metric,
 				Transport: now.Transport, Bind: now.Bind, Connect: now.Connect, Size: now.Size,
 				Subscribers: now.Subscribers, Outcome: benchProblem(now)})
@@ -140,10 +140,19 @@ func compareBench(d *Diff, baseline, current []harness.BenchRecord) {
 			s.add(now, a, b)
 		}
 	}
-	for k := range before {
-		if !seen[k] {
-			d.Uncompared++
+	for k, was := range before {
+		if seen[k] {
+			continue
 		}
+		// A figure of the implementation under test that the current run no longer has is
+		// lost as surely as one that crashed.
+		if was.Outcome == benchOK && d.judges(was.Bind, was.Connect) {
+			d.BenchFailures = append(d.BenchFailures, LostFigure{Pattern: was.Pattern, Metric: was.Metric,
+				Transport: was.Transport, Bind: was.Bind, Connect: was.Connect, Size: was.Size,
+				Subscribers: was.Subscribers, Outcome: "missing from the current run"})
+			continue
+		}
+		d.Uncompared++
 	}
 	var ss []*series
 	for _, k := range keys {

@@ -33,7 +33,14 @@ func (d *Diff) WriteText(w io.Writer) error {
 			if after == "" {
 				after = "missing"
 			}
-			p("  %s %s %s→%s: %s → %s", c.Case, c.Transport, c.Bind, c.Connect, before, after)
+			id := c.ID
+			if id == "" {
+				id = fmt.Sprintf("%s %s %s→%s", c.Case, c.Transport, c.Bind, c.Connect)
+			}
+			if c.Suite != "" && c.Suite != "conformance" {
+				id = c.Suite + " " + id
+			}
+			p("  %s: %s → %s", id, before, after)
 			if c.Reason != "" {
 				p(": %s", oneLine(c.Reason))
 			}
@@ -68,7 +75,8 @@ func (d *Diff) WriteText(w io.Writer) error {
 	serieses(fmt.Sprintf("moved beyond %.0f%% but not significant (noise, unless more repetitions say otherwise)", 100*d.Threshold), d.Unconfirmed)
 	cells("still red (red in the baseline too)", d.StillRed)
 	cells("other outcome changes", d.Changed)
-	cells("missing from the current run", d.Removed)
+	cells("missing from the current run although the baseline had them (cells of the implementation under test)", d.Vanished)
+	cells("missing from the current run (not of the implementation under test)", d.Removed)
 	p("\nunchanged: %s, %d benchmark series", plural(d.SameCells, "cell", "cells"), d.SameSeries)
 	if d.Uncompared > 0 {
 		p("; %s not compared (in one run only, or without repetitions)", plural(d.Uncompared, "figure", "figures"))
@@ -87,6 +95,7 @@ func (d *Diff) tally() string {
 	}
 	add(len(d.NewFailures), "new failure", "new failures")
 	add(len(d.XPasses), "unexpected pass", "unexpected passes")
+	add(len(d.Vanished), "vanished cell", "vanished cells")
 	add(len(d.BenchFailures), "lost benchmark figure", "lost benchmark figures")
 	add(len(d.Regressions), "regression", "regressions")
 	add(len(d.Fixed), "fixed cell", "fixed cells")

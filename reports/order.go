@@ -129,8 +129,8 @@ func hellos(r harness.Results) []peer.Hello {
 			}
 		}
 	}
-	if r.Conformance != nil {
-		add(r.Conformance.Implementations)
+	for _, n := range r.SuiteNames() {
+		add(r.Suites[n].Implementations)
 	}
 	if r.Bench != nil {
 		add(r.Bench.Implementations)

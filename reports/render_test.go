@@ -90,10 +90,10 @@ var _ = Describe("rendering", func() {
 			Expect(page).To(ContainSubstring(htmlWants))
 			Expect(page).To(HaveSuffix("</html>\n"))
 		},
-		Entry("conformance only", reports.Merge(conformance(), nil), "No benchmark results.", "No benchmark results."),
+		Entry("conformance only", reports.Merge([]*harness.SuiteResults{conformance()}, nil), "No benchmark results.", "No benchmark results."),
 		Entry("bench only", reports.Merge(nil, bench(1)), "No conformance results.", "<svg"),
 		Entry("empty record lists", reports.Merge(
-			&harness.Conformance{Schema: harness.ConformanceSchema, Env: env()},
+			[]*harness.SuiteResults{{Schema: harness.SuiteSchema, Suite: "conformance", Env: env()}},
 			&harness.Bench{Schema: harness.BenchSchema, Env: env()}),
 			"The conformance run recorded no cells.", "The benchmark run recorded no figures."),
 		Entry("nothing at all", harness.Results{Schema: harness.ResultsSchema}, "No conformance results.", "No benchmark results."),
@@ -119,11 +119,11 @@ var _ = Describe("loading", func() {
 		c, b := filepath.Join(dir, "c.json"), filepath.Join(dir, "b.json")
 		Expect(harness.WriteJSON(c, conformance())).To(Succeed())
 		Expect(harness.WriteJSON(b, bench(1))).To(Succeed())
-		lc, err := reports.LoadConformance(c)
+		lc, err := reports.LoadSuite(c)
 		Expect(err).NotTo(HaveOccurred())
 		lb, err := reports.LoadBench(b)
 		Expect(err).NotTo(HaveOccurred())
-		r := reports.Merge(lc, lb)
+		r := reports.Merge([]*harness.SuiteResults{lc}, lb)
 		Expect(r.Schema).To(Equal(harness.ResultsSchema))
 		Expect(r.Generated).To(Equal("2026-03-01T11:00:00Z"))
 		Expect(r.Env.OS).To(Equal("linux"))
@@ -133,9 +133,9 @@ var _ = Describe("loading", func() {
 		dir := GinkgoT().TempDir()
 		p := filepath.Join(dir, "bench.json")
 		Expect(harness.WriteJSON(p, bench(1))).To(Succeed())
-		_, err := reports.LoadConformance(p)
+		_, err := reports.LoadSuite(p)
 		Expect(err).To(MatchError(ContainSubstring(p)))
-		Expect(err).To(MatchError(ContainSubstring(harness.ConformanceSchema)))
+		Expect(err).To(MatchError(ContainSubstring(harness.SuiteSchema)))
 	})
 
 	It("reports a missing file as not existing", func() {

@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path/filepath"
 	"runtime"
+	"strings"
+
+	"github.com/zmqsuite/zmqsuite/harness"
 )
 
 // The verbs' behaviour lives here rather than in cmd/zmqsuite, so that the exit statuses
@@ -20,34 +24,51 @@ const (
 
 // ReportInput names the result files to render and where.
 type ReportInput struct {
-	Conformance, Bench, OutDir string
+	Suites []string // cell suites' results.json (conformance, wire, faults, hosts)
+	Bench  string
+	OutDir string
 }
 
 // RunReport renders the inputs into in.OutDir and prints the path of index.html. A missing
-// input is reported and skipped; both missing, or an unreadable one, is unusable input.
+// input is reported and skipped; all missing, or an unreadable one, is unusable input.
 func RunReport(in ReportInput, stdout, stderr io.Writer) int {
-	c, cerr := LoadConformance(in.Conformance)
-	b, berr := LoadBench(in.Bench)
-	var skipped []string
-	for _, err := range []error{cerr, berr} {
+	var (
+		suites  []*harness.SuiteResults
+		skipped []string
+	)
+	usable := func(err error) bool {
 		switch {
 		case err == nil:
+			return true
 		case errors.Is(err, fs.ErrNotExist):
 			skipped = append(skipped, oneLine(err.Error()))
-		default:
-			fmt.Fprintf(stderr, "zmqsuite report: %s; give the results.json a suite run wrote\n", oneLine(err.Error()))
+			return true
+		}
+		fmt.Fprintf(stderr, "zmqsuite report: %s; give the results.json a suite run wrote\n", oneLine(err.Error()))
+		return false
+	}
+	for _, p := range in.Suites {
+		s, err := LoadSuite(p)
+		if !usable(err) {
 			return ExitUnusable
 		}
+		if s != nil {
+			suites = append(suites, s)
+		}
 	}
-	if c == nil && b == nil {
-		fmt.Fprintf(stderr, "zmqsuite report: nothing to report: neither %s nor %s exists; run the suites first or pass --conformance/--bench\n",
-			in.Conformance, in.Bench)
+	b, berr := LoadBench(in.Bench)
+	if !usable(berr) {
+		return ExitUnusable
+	}
+	if len(suites) == 0 && b == nil {
+		fmt.Fprintf(stderr, "zmqsuite report: nothing to report: none of %s exists; run the suites first\n",
+			strings.Join(append(append([]string(nil), in.Suites...), in.Bench), ", "))
 		return ExitUnusable
 	}
 	for _, s := range skipped {
 		fmt.Fprintf(stderr, "zmqsuite report: skipping %s\n", s)
 	}
-	files, err := Write(in.OutDir, Merge(c, b))
+	files, err := Write(in.OutDir, Merge(suites, b))
 	if err != nil {
 		fmt.Fprintf(stderr, "zmqsuite report: %s\n", oneLine(err.Error()))
 		return ExitUnusable
@@ -62,6 +83,9 @@ type GateInput struct {
 	BaselineDir string // a directory of <goos>-<goarch>.json, picked by the current run's platform
 	Current     string
 	Threshold   float64
+	// Impls are the implementations under test (--impl): their cells and figures must not
+	// vanish. Empty: every implementation is under test.
+	Impls []string
 }
 
 // RunGate compares the current run with its baseline, prints the diff and returns the exit
@@ -89,7 +113,7 @@ func RunGate(in GateInput, stdout, stderr io.Writer) int {
 	if err != nil {
 		return unusable("%v; %s", err, fixFor(err, "--baseline"))
 	}
-	d, err := Compare(baseline, current, in.Threshold)
+	d, err := Compare(baseline, current, in.Threshold, in.Impls...)
 	if err != nil {
 		return unusable("%s: %v", path, err)
 	}
@@ -109,4 +133,16 @@ func fixFor(err error, flag string) string {
 		return "pass " + flag + " the results.json `zmqsuite report` wrote"
 	}
 	return "give the merged results.json that `zmqsuite report` writes"
+}
+
+// CellSuites are the suites whose results are cells, in report order.
+var CellSuites = []string{"conformance", "wire", "faults", "hosts"}
+
+// SuiteFiles lists <dir>/<suite>/results.json for every cell suite, conformance first.
+func SuiteFiles(dir string) []string {
+	var out []string
+	for _, s := range CellSuites {
+		out = append(out, filepath.Join(dir, s, "results.json"))
+	}
+	return out
 }

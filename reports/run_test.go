@@ -25,7 +25,7 @@ var _ = Describe("the report verb", func() {
 		c, b := filepath.Join(dir, "c.json"), filepath.Join(dir, "b.json")
 		Expect(harness.WriteJSON(c, conformance())).To(Succeed())
 		Expect(harness.WriteJSON(b, bench(1))).To(Succeed())
-		code, out, errs := run(reports.ReportInput{Conformance: c, Bench: b, OutDir: filepath.Join(dir, "report")})
+		code, out, errs := run(reports.ReportInput{Suites: []string{c}, Bench: b, OutDir: filepath.Join(dir, "report")})
 		Expect(code).To(Equal(reports.ExitOK), errs)
 		Expect(out).To(Equal(filepath.Join(dir, "report", "index.html") + "\n"))
 		Expect(filepath.Join(dir, "report", "report.md")).To(BeAnExistingFile())
@@ -35,13 +35,13 @@ var _ = Describe("the report verb", func() {
 	It("skips a missing input with one line", func() {
 		c := filepath.Join(dir, "c.json")
 		Expect(harness.WriteJSON(c, conformance())).To(Succeed())
-		code, _, errs := run(reports.ReportInput{Conformance: c, Bench: filepath.Join(dir, "none.json"), OutDir: dir})
+		code, _, errs := run(reports.ReportInput{Suites: []string{c}, Bench: filepath.Join(dir, "none.json"), OutDir: dir})
 		Expect(code).To(Equal(reports.ExitOK))
 		Expect(errs).To(MatchRegexp(`^zmqsuite report: skipping .*none.json: .*no such file or directory\n$`))
 	})
 
 	It("exits 2 when both inputs are missing", func() {
-		code, _, errs := run(reports.ReportInput{Conformance: filepath.Join(dir, "a"), Bench: filepath.Join(dir, "b"), OutDir: dir})
+		code, _, errs := run(reports.ReportInput{Suites: []string{filepath.Join(dir, "a")}, Bench: filepath.Join(dir, "b"), OutDir: dir})
 		Expect(code).To(Equal(reports.ExitUnusable))
 		Expect(errs).To(ContainSubstring("nothing to report"))
 	})
@@ -49,7 +49,7 @@ var _ = Describe("the report verb", func() {
 	It("exits 2 on an input of the wrong schema", func() {
 		c := filepath.Join(dir, "c.json")
 		Expect(harness.WriteJSON(c, bench(1))).To(Succeed())
-		code, _, errs := run(reports.ReportInput{Conformance: c, Bench: filepath.Join(dir, "b"), OutDir: dir})
+		code, _, errs := run(reports.ReportInput{Suites: []string{c}, Bench: filepath.Join(dir, "b"), OutDir: dir})
 		Expect(code).To(Equal(reports.ExitUnusable))
 		Expect(errs).To(ContainSubstring(c))
 	})

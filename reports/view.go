@@ -51,8 +51,8 @@ func newView(r harness.Results) view {
 		Env:       buildEnv(r),
 		Impls:     buildImpls(r),
 	}
-	if r.Conformance != nil {
-		recs := indexRecords(r.Conformance.Records)
+	if c := r.Suite("conformance"); c != nil {
+		recs := indexRecords(c.Records)
 		cv := &conformanceView{
 			Cells:    len(recs),
 			Summary:  buildSummary(recs, o),

@@ -17,6 +17,8 @@ import (
 // Expectation is one known failure: a failure reproduced, with the reason written as an
 // upstream bug report would say it, and where it is tracked.
 type Expectation struct {
+	// Suite is the suite whose case this is: conformance (the default), wire, faults, hosts.
+	Suite     string `yaml:"suite"`
 	Case      string `yaml:"case"`
 	Transport string `yaml:"transport"` // tcp, ipc, inproc, or "*"
 	Bind      string `yaml:"bind"`      // implementation name or "*"
@@ -38,6 +40,7 @@ func (e *Expectation) Where() string { return fmt.Sprintf("%s:%d", e.file, e.lin
 
 // Cell identifies what an expectation is matched against.
 type Cell struct {
+	Suite                              string // "" = conformance
 	Case, Transport, Bind, Connect, OS string
 	// Versions by implementation name ("libzmq" → "4.3.4"), and "<impl>/libzmq" for the
 	// libzmq underneath a binding.
@@ -82,7 +85,7 @@ func ParseExpectations(file string, b []byte) (*Expectations, error) {
 		if errors.Is(err, io.EOF) {
 			return &Expectations{}, nil
 		}
-		return nil, fmt.Errorf("%s: %v", file, err)
+		return nil, fmt.Errorf("%s:%d: %s", file, syntaxErrorLine(b), yamlMessage(err))
 	}
 	if len(doc.Content) == 0 {
 		return &Expectations{}, nil
@@ -95,7 +98,11 @@ func ParseExpectations(file string, b []byte) (*Expectations, error) {
 	for _, n := range root.Content {
 		var e Expectation
 		if err := decodeStrict(n, &e); err != nil {
-			return nil, fmt.Errorf("%s:%d: %v", file, n.Line, err)
+			line, msg := n.Line, err.Error()
+			if te, ok := err.(*yaml.TypeError); ok && len(te.Errors) > 0 {
+				line, msg = typeErrorLine(te.Errors[0], n.Line)
+			}
+			return nil, fmt.Errorf("%s:%d: %s", file, line, msg)
 		}
 		e.line, e.file = n.Line, file
 		if err := e.validate(); err != nil {
@@ -108,22 +115,79 @@ func ParseExpectations(file string, b []byte) (*Expectations, error) {
 
 // decodeStrict decodes one entry, refusing unknown keys (a typo must not widen a match).
 func decodeStrict(n *yaml.Node, e *Expectation) error {
-	known := map[string]bool{"case": true, "transport": true, "bind": true, "connect": true, "os": true,
+	known := map[string]bool{"suite": true, "case": true, "transport": true, "bind": true, "connect": true, "os": true,
 		"versions": true, "intermittent": true, "reason": true, "link": true}
 	if n.Kind != yaml.MappingNode {
-		return errors.New("an entry must be a mapping of case, transport, bind, connect, os, versions, intermittent, reason, link")
+		return errors.New("an entry must be a mapping of suite, case, transport, bind, connect, os, versions, intermittent, reason, link")
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if k := n.Content[i].Value; !known[k] {
-			return fmt.Errorf("unknown key %q (known: case, transport, bind, connect, os, versions, intermittent, reason, link)", k)
+			return fmt.Errorf("unknown key %q (known: suite, case, transport, bind, connect, os, versions, intermittent, reason, link)", k)
 		}
 	}
 	return n.Decode(e)
 }
 
+// yamlMessage drops the parser's "yaml: line N: " prefix: the caller names the line itself.
+func yamlMessage(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if strings.HasPrefix(msg, "line ") {
+		if _, rest, ok := strings.Cut(msg, ": "); ok {
+			msg = rest
+		}
+	}
+	return strings.ReplaceAll(msg, "\n", " ")
+}
+
+// syntaxErrorLine finds the line of a YAML syntax error. The parser's own line is the start of
+// the construct it was in, not always the line at fault ("reason: [a" on line 5 of an entry
+// starting on line 4 is reported at line 4). The smallest k from which every prefix of k or
+// more lines fails to parse is the line where the document went wrong: a prefix that fails
+// only because it cuts a valid multi-line string in half parses again once the string closes.
+func syntaxErrorLine(b []byte) int {
+	lines := strings.SplitAfter(string(b), "\n")
+	fails := func(k int) bool {
+		var n yaml.Node
+		err := yaml.Unmarshal([]byte(strings.Join(lines[:k], "")), &n)
+		return err != nil
+	}
+	k := len(lines)
+	for k > 1 && fails(k-1) {
+		k--
+	}
+	return k
+}
+
+// typeErrorLine splits one of yaml's "line N: cannot unmarshal …" messages into its line and
+// text; fallback is the entry's line.
+func typeErrorLine(msg string, fallback int) (int, string) {
+	msg = strings.TrimSpace(msg)
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if num, text, ok := strings.Cut(rest, ": "); ok {
+			if n, err := strconv.Atoi(num); err == nil {
+				return n, text
+			}
+		}
+	}
+	return fallback, msg
+}
+
+// Suites whose cases expectations may name.
+var Suites = []string{"conformance", "wire", "faults", "hosts", "bench"}
+
 func (e *Expectation) validate() error {
 	if e.Case == "" {
 		return errors.New("missing \"case\"")
+	}
+	if e.Suite == "" {
+		e.Suite = "conformance"
+	}
+	known := false
+	for _, s := range Suites {
+		known = known || s == e.Suite
+	}
+	if !known {
+		return fmt.Errorf("suite %q: want one of %s", e.Suite, strings.Join(Suites, ", "))
 	}
 	for _, f := range []*string{&e.Transport, &e.Bind, &e.Connect, &e.OS} {
 		if *f == "" {
@@ -160,13 +224,50 @@ func (x *Expectations) Match(c Cell) *Expectation {
 	return nil
 }
 
+// Check refuses entries of suite that could never match: a case the suite does not have (a
+// typo or a renamed id), an implementation name that no registry knows ("gozmqq"), a version
+// key that is neither an implementation nor "<impl>/libzmq". Such an entry silently expects
+// nothing. known reports whether a case id exists; impls are every implementation name the
+// registry has (available or not) plus pseudo-implementations a suite uses.
+func (x *Expectations) Check(suite string, known func(string) bool, impls []string) error {
+	isImpl := map[string]bool{}
+	for _, n := range impls {
+		isImpl[n] = true
+	}
+	names := append([]string(nil), impls...)
+	sort.Strings(names)
+	for _, e := range x.list {
+		if e.Suite != suite {
+			continue
+		}
+		if !known(e.Case) {
+			return fmt.Errorf("%s: no case %q in the %s suite (a typo, or a renamed id?)", e.Where(), e.Case, suite)
+		}
+		for _, side := range []struct{ field, v string }{{"bind", e.Bind}, {"connect", e.Connect}} {
+			if side.v != "*" && !isImpl[side.v] {
+				return fmt.Errorf("%s: %s: unknown implementation %q (known: %s)", e.Where(), side.field, side.v, strings.Join(names, ", "))
+			}
+		}
+		for k := range e.Versions {
+			if !isImpl[strings.TrimSuffix(k, "/libzmq")] {
+				return fmt.Errorf("%s: versions: %q names no implementation (want one of %s, or <impl>/libzmq)", e.Where(), k, strings.Join(names, ", "))
+			}
+		}
+	}
+	return nil
+}
+
 // Entries returns every entry, for reports and for the test that checks ids exist.
 func (x *Expectations) Entries() []*Expectation { return x.list }
 
 func glob(pattern, v string) bool { return pattern == "*" || pattern == v }
 
 func (e *Expectation) matches(c Cell) bool {
-	if e.Case != c.Case || !glob(e.Transport, c.Transport) || !glob(e.Bind, c.Bind) ||
+	suite := c.Suite
+	if suite == "" {
+		suite = "conformance"
+	}
+	if e.Suite != suite || e.Case != c.Case || !glob(e.Transport, c.Transport) || !glob(e.Bind, c.Bind) ||
 		!glob(e.Connect, c.Connect) || !glob(e.OS, c.OS) {
 		return false
 	}

@@ -33,15 +33,8 @@ func Judge(level Level, a harness.Attempt, exp *Expectation) Judgement {
 	case a.Unsupported != nil:
 		return Judgement{Outcome: harness.Skip, RFC: harness.VerdictNA, Reason: a.Unsupported.Error()}
 	case a.Fault != nil:
-		j = Judgement{RFC: harness.VerdictFail, Reason: a.Fault.Error(), Blame: a.Fault.Role + ":" + a.Fault.Impl, Stderr: a.Fault.StderrTail}
-		switch a.Fault.Kind {
-		case harness.FaultHang:
-			j.Outcome = harness.Hang
-		case harness.FaultCrash, harness.FaultStart:
-			j.Outcome = harness.Crash
-		default:
-			j.Outcome = harness.Fail
-		}
+		j = Judgement{Outcome: a.Fault.Outcome(), RFC: harness.VerdictFail, Reason: a.Fault.Error(),
+			Blame: a.Fault.Role + ":" + a.Fault.Impl, Stderr: a.Fault.StderrTail}
 	case a.Err != nil:
 		j = Judgement{Outcome: harness.Fail, RFC: harness.VerdictFail, Reason: a.Err.Error()}
 		if level == Should || level == Libzmq {
@@ -63,9 +56,10 @@ func Judge(level Level, a harness.Attempt, exp *Expectation) Judgement {
 		j.Reason = "known intermittent failure did not happen this time: " + exp.Reason
 	case j.Outcome == harness.Pass:
 		j.Outcome = harness.XPass
-		j.Reason = "expected to fail (" + exp.Reason + ") but passed: remove the entry at " + exp.Where()
+		j.Reason = "expected to fail but passed: remove the entry at " + exp.Where() + " (" + exp.Reason + ")"
 	default:
-		j.Reason = j.Reason + " [known: " + exp.Reason + "]"
+		// The known failure's reason travels in the record's expectation, not in this text:
+		// the reason says what happened in this cell.
 		j.Outcome = harness.XFail
 	}
 	return j

@@ -10,6 +10,13 @@ package main
 //	zmqpeer fault garbage         gozmq peer that answers its first non-hello request with a
 //	                              line that is not JSON
 //	zmqpeer fault exit-at-start   prints a line on stderr and exits 1 before reading anything
+//	zmqpeer fault die-after-close gozmq peer that, 300 ms after its first socket close, prints
+//	                              a Go-style "fatal error" line and exits 2 on its own: a
+//	                              death between cells, like go-zeromq's accept loop parsing a
+//	                              finished cell's connection
+//	zmqpeer fault drop-sends      gozmq peer whose REQ sockets accept every send and send
+//	                              nothing (a mutant: cases that only check that nothing
+//	                              arrives somewhere must still catch it)
 //
 // "First" counts from the first request other than hello: hello probes transports with real
 // sends and receives, and those must work for the peer to start at all.
@@ -28,7 +35,7 @@ import (
 	"github.com/zmqsuite/zmqsuite/harness/peer"
 )
 
-var faults = []string{"panic-on-recv", "hang-on-recv", "garbage", "exit-at-start"}
+var faults = []string{"panic-on-recv", "hang-on-recv", "garbage", "exit-at-start", "die-after-close", "drop-sends"}
 
 func runFault(args []string) int {
 	if len(args) != 1 {
@@ -48,7 +55,7 @@ func runFault(args []string) int {
 	case "exit-at-start":
 		fmt.Fprintln(os.Stderr, "zmqpeer fault: exit-at-start: exiting with status 1 before serving, as asked")
 		return 1
-	case "panic-on-recv", "hang-on-recv":
+	case "panic-on-recv", "hang-on-recv", "die-after-close", "drop-sends":
 		b = &faultBackend{Backend: b, mode: mode, armed: &armed}
 	case "garbage":
 		out = &garbler{w: os.Stdout}
@@ -147,12 +154,33 @@ func (b *faultBackend) NewSocket(typ, context string) (peer.Socket, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &faultSocket{Socket: s, b: b}, nil
+	return &faultSocket{Socket: s, b: b, typ: typ}, nil
 }
 
 type faultSocket struct {
 	peer.Socket
-	b *faultBackend
+	b   *faultBackend
+	typ string
+}
+
+func (s *faultSocket) Send(frames [][]byte, timeout time.Duration) error {
+	if s.b.mode == "drop-sends" && s.typ == "REQ" && s.b.armed.Load() {
+		return nil // accepted, never sent
+	}
+	return s.Socket.Send(frames, timeout)
+}
+
+func (s *faultSocket) Close(linger time.Duration) error {
+	if s.b.mode == "die-after-close" {
+		s.b.once.Do(func() {
+			go func() {
+				time.Sleep(300 * time.Millisecond)
+				fmt.Fprintln(os.Stderr, "fatal error: zmqpeer fault: die-after-close: dying on its own after the cell")
+				os.Exit(2)
+			}()
+		})
+	}
+	return s.Socket.Close(linger)
 }
 
 func (s *faultSocket) Recv(timeout time.Duration) ([][]byte, error) {

@@ -19,7 +19,8 @@ func init() {
 }
 
 // doctor starts every implementation's peer once and prints what it says about itself, or
-// why it cannot run. Exit 0 when at least one implementation works.
+// why it cannot run. Exit 0 when every required implementation works (a run would be red
+// otherwise), 1 when one does not, 2 for bad input.
 func doctor(args []string) int {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
 	impls := fs.String("impls", os.Getenv("ZMQSUITE_IMPLS"), "comma-separated implementations to check (default: all)")
@@ -36,22 +37,22 @@ func doctor(args []string) int {
 		fmt.Fprintln(os.Stderr, "zmqsuite doctor:", err)
 		return 2
 	}
+	defer harness.RemoveIPCDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	found := harness.Discover(ctx, sel)
+	_, _, missing := harness.Require(found)
 	fmt.Printf("zmqsuite doctor on %s/%s (%s)\n", runtime.GOOS, runtime.GOARCH, runtime.Version())
 	if py, tried, err := harness.FindPython(); err == nil {
 		fmt.Printf("python for pyzmq: %s (tried %s)\n", py, strings.Join(tried, ", "))
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "IMPLEMENTATION\tSTATUS\tVERSION\tLIBZMQ\tRUNTIME\tTRANSPORTS (probed)\tDECLARED\tSOCKET TYPES")
-	ok := 0
 	for _, d := range found {
 		if d.Err != nil {
 			fmt.Fprintf(w, "%s\tunavailable (below)\t\t\t\t\t\t\n", d.Impl.Name)
 			continue
 		}
-		ok++
 		h := d.Hello
 		fmt.Fprintf(w, "%s\tok\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Name, h.Version, dash(h.Libzmq), h.Runtime,
 			transports(h), dash(strings.Join(h.Caps.Declared, ",")), strings.Join(h.Caps.SocketTypes, ","))
@@ -59,7 +60,11 @@ func doctor(args []string) int {
 	w.Flush()
 	for _, d := range found {
 		if d.Err != nil {
-			fmt.Printf("  %s unavailable: %s\n", d.Impl.Name, oneLine(d.Err.Error()))
+			what := "required"
+			if d.Impl.Optional != "" {
+				what = "optional: " + d.Impl.Optional
+			}
+			fmt.Printf("  %s unavailable (%s): %s\n", d.Impl.Name, what, oneLine(d.Err.Error()))
 		}
 		if d.Hello == nil {
 			continue
@@ -68,8 +73,10 @@ func doctor(args []string) int {
 			fmt.Printf("  %s: %s probe failed: %s\n", d.Impl.Name, t, why)
 		}
 	}
-	if ok == 0 {
-		fmt.Fprintln(os.Stderr, "zmqsuite doctor: no implementation works here; run `make deps`")
+	if missing != nil {
+		for _, l := range strings.Split(missing.Error(), "\n") {
+			fmt.Fprintln(os.Stderr, "zmqsuite doctor: "+l)
+		}
 		return 1
 	}
 	return 0

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/zmqsuite/zmqsuite/reports"
 )
@@ -22,8 +23,9 @@ func runGate(args []string) int {
 	fs.StringVar(&in.BaselineDir, "baseline-dir", "", "`dir`ectory of <goos>-<goarch>.json baselines, picked by the current run's platform")
 	fs.StringVar(&in.Current, "current", "out/report/results.json", "current results `file` (written by zmqsuite report)")
 	threshold := fs.String("threshold", "10%", "smallest change of a benchmark series' median that fails the gate (10% or 0.1)")
+	impls := fs.String("impl", "", "comma-separated `implementations` under test: their cells and figures must all be in the current run (default: every implementation)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: zmqsuite gate (--baseline FILE | --baseline-dir DIR) [--current FILE] [--threshold 10%]")
+		fmt.Fprintln(fs.Output(), "usage: zmqsuite gate (--baseline FILE | --baseline-dir DIR) [--current FILE] [--impl NAME] [--threshold 10%]")
 		fmt.Fprintln(fs.Output(), "exit status: 0 pass, 1 new failure or regression, 2 unusable input")
 		fs.PrintDefaults()
 	}
@@ -45,5 +47,10 @@ func runGate(args []string) int {
 		return fail("%v", err)
 	}
 	in.Threshold = t
+	for _, n := range strings.Split(*impls, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			in.Impls = append(in.Impls, n)
+		}
+	}
 	return reports.RunGate(in, os.Stdout, os.Stderr)
 }

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/zmqsuite/zmqsuite/reports"
 )
@@ -18,15 +19,23 @@ func init() {
 func runReport(args []string) int {
 	fs := flag.NewFlagSet("zmqsuite report", flag.ContinueOnError)
 	var in reports.ReportInput
-	fs.StringVar(&in.Conformance, "conformance", "out/conformance/results.json", "conformance results `file`")
-	fs.StringVar(&in.Bench, "bench", "out/bench/results.json", "benchmark results `file`")
+	results := fs.String("results", "out", "`dir`ectory holding each suite's <suite>/results.json")
+	conformance := fs.String("conformance", "", "conformance results `file` (default <results>/conformance/results.json)")
+	fs.StringVar(&in.Bench, "bench", "", "benchmark results `file` (default <results>/bench/results.json)")
 	fs.StringVar(&in.OutDir, "out", "out/report", "output `dir`ectory")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: zmqsuite report [--conformance FILE] [--bench FILE] [--out DIR]")
+		fmt.Fprintln(fs.Output(), "usage: zmqsuite report [--results DIR] [--conformance FILE] [--bench FILE] [--out DIR]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return reports.ExitUnusable
+	}
+	in.Suites = reports.SuiteFiles(*results)
+	if *conformance != "" {
+		in.Suites[0] = *conformance
+	}
+	if in.Bench == "" {
+		in.Bench = filepath.Join(*results, "bench", "results.json")
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "zmqsuite report: unexpected argument %q\n", fs.Arg(0))

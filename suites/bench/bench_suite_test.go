@@ -1,36 +1,45 @@
 package bench_test
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/zmqsuite/zmqsuite/harness"
+	"github.com/zmqsuite/zmqsuite/harness/matrix"
 	"github.com/zmqsuite/zmqsuite/suites/bench"
 )
 
 var plan *bench.Plan
 
-// TestBench discovers the implementations and declares the benchmark specs before RunSpecs.
+// TestBench discovers the implementations and declares the benchmark specs before RunSpecs. A
+// bad input (configuration, a required implementation missing, a filter that selects nothing)
+// ends the run here in one line, with nothing measured and no results written.
 func TestBench(t *testing.T) {
 	RegisterFailHandler(Fail)
+	defer harness.RemoveIPCDir()
 	cfg, err := bench.FromEnv()
 	if err != nil {
-		t.Fatalf("bench: %v", err)
+		matrix.Fatal(t, "bench", err)
+		return
 	}
 	p, err := bench.NewPlan(cfg)
 	if err != nil {
-		t.Fatalf("bench: %v", err)
+		matrix.Fatal(t, "bench", err)
+		return
 	}
 	for _, n := range p.Notes {
-		fmt.Fprintln(os.Stderr, "bench:", n)
+		matrix.Emit(matrix.Event{Kind: "note", Suite: "bench", Line: n})
 	}
 	plan = p
-	p.Build()
-	fmt.Fprintf(os.Stderr, "bench: %s; %d measurements\n", cfg.Describe(), p.Total())
+	if err := p.Build(); err != nil {
+		matrix.Fatal(t, "bench", err)
+		return
+	}
+	if p.Total() > 0 {
+		matrix.Emit(matrix.Event{Kind: "plan", Suite: "bench", Total: p.Total(), Line: cfg.Describe()})
+	}
 	RunSpecs(t, "zmqsuite bench")
 }
 
@@ -40,10 +49,10 @@ var _ = AfterSuite(func() {
 })
 
 var _ = ReportAfterSuite("bench results", func(r Report) {
-	if plan.Total() == 0 {
+	if plan == nil || plan.Total() == 0 {
 		return
 	}
 	path, err := plan.Write(r)
 	Expect(err).NotTo(HaveOccurred())
-	fmt.Fprintf(os.Stderr, "bench: results in %s\n", path)
+	matrix.Emit(matrix.Event{Kind: "done", Suite: "bench", Path: path, Line: "results in " + path})
 })

@@ -3,22 +3,16 @@ package bench
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/zmqsuite/zmqsuite/harness"
+	"github.com/zmqsuite/zmqsuite/harness/matrix"
 )
 
 // OutDir is where benchmark results go: $ZMQSUITE_OUT/bench, else out/bench at the root.
-func OutDir() string {
-	if d := os.Getenv("ZMQSUITE_OUT"); d != "" {
-		return filepath.Join(d, "bench")
-	}
-	return filepath.Join(harness.RepoRoot(), "out", "bench")
-}
+func OutDir() string { return matrix.OutDir("bench") }
 
 // Summarise groups measurements by figure into records with median, min and max. A figure
 // with any failed repetition keeps its successful ones and says why the others failed.
@@ -36,14 +30,14 @@ func Summarise(ms []Measurement) []harness.BenchRecord {
 		g := groups[k]
 		sort.Slice(g, func(i, j int) bool { return g[i].Rep < g[j].Rep })
 		r := harness.BenchRecord{Pattern: k.Pattern, Transport: k.Transport, Bind: k.Bind, Connect: k.Connect,
-			Size: k.Size, Subscribers: k.Subscribers, Metric: "throughput", Outcome: "ok"}
+			Size: k.Size, Subscribers: k.Subscribers, Metric: "throughput", Outcome: harness.Pass}
 		if k.Pattern == ReqRep {
 			r.Metric = "latency"
 		}
 		var msg, mb, p50, p90, p99, p999, max []float64
 		for _, m := range g {
-			if m.Outcome != "ok" {
-				if r.Outcome == "ok" {
+			if m.Outcome != harness.Pass {
+				if r.Outcome == harness.Pass {
 					r.Outcome, r.Reason, r.Blame = m.Outcome, fmt.Sprintf("repetition %d: %s", m.Rep, m.Reason), m.Blame
 				}
 				continue
@@ -84,7 +78,7 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
 func WriteBenchFmt(w io.Writer, env harness.Env, ms []Measurement) error {
 	fmt.Fprintf(w, "goos: %s\ngoarch: %s\ncpu: %s\npkg: github.com/zmqsuite/zmqsuite/suites/bench\n", env.OS, env.Arch, env.CPU)
 	for _, m := range ms {
-		if m.Outcome != "ok" {
+		if m.Outcome != harness.Pass {
 			continue
 		}
 		k := m.Key
@@ -138,7 +132,7 @@ func Line(m Measurement) string {
 		what += fmt.Sprintf(" ×%d", k.Subscribers)
 	}
 	switch {
-	case m.Outcome != "ok":
+	case m.Outcome != harness.Pass:
 		return fmt.Sprintf("%s %s rep %d: %s: %s", what, who, m.Rep, m.Outcome, firstLine(m.Reason))
 	case m.Latency != nil:
 		return fmt.Sprintf("%s %s rep %d: p50 %.1f µs, p99 %.1f µs", what, who, m.Rep, m.Latency.P50/1e3, m.Latency.P99/1e3)

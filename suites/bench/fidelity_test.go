@@ -44,7 +44,7 @@ var _ = Describe("benchmark fidelity", Label("kind:fidelity"), Serial, func() {
 			var s, n float64
 			measureThr := func() {
 				m := bench.Measure(ctx, pool, bench.Key{Pattern: bench.PushPull, Transport: harness.TCP, Bind: lib.Name, Connect: lib.Name, Size: size}, lib, lib, window)
-				Expect(m.Outcome).To(Equal("ok"), m.Reason)
+				Expect(m.Outcome).To(Equal(harness.Pass), m.Reason)
 				s = m.MsgPS
 			}
 			nativeThr := func() { n = runNativeThr(ctx, native, size, window) }
@@ -54,7 +54,7 @@ var _ = Describe("benchmark fidelity", Label("kind:fidelity"), Serial, func() {
 
 			measureLat := func() {
 				m := bench.Measure(ctx, pool, bench.Key{Pattern: bench.ReqRep, Transport: harness.TCP, Bind: lib.Name, Connect: lib.Name, Size: size}, lib, lib, window)
-				Expect(m.Outcome).To(Equal("ok"), m.Reason)
+				Expect(m.Outcome).To(Equal(harness.Pass), m.Reason)
 				s = m.Latency.P50
 			}
 			nativeLat := func() { n = runNativeLat(ctx, native, size, window) }

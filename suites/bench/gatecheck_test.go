@@ -37,8 +37,8 @@ var _ = Describe("regression gate on real peers", Label("kind:gatecheck"), Seria
 			k := bench.Key{Pattern: bench.PushPull, Transport: harness.TCP, Bind: a.Name, Connect: a.Name, Size: size}
 			x := bench.Measure(ctx, poolA, k, a, a, window)
 			y := bench.Measure(ctx, poolB, k, b, b, window)
-			Expect(x.Outcome).To(Equal("ok"), x.Reason)
-			Expect(y.Outcome).To(Equal("ok"), y.Reason)
+			Expect(x.Outcome).To(Equal(harness.Pass), x.Reason)
+			Expect(y.Outcome).To(Equal(harness.Pass), y.Reason)
 			x.Rep, y.Rep = rep, rep
 			ma, mb = append(ma, x), append(mb, y)
 		}

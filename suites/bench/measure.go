@@ -29,26 +29,21 @@ type Key struct {
 
 // Measurement is one repetition of one figure, or why there is none.
 type Measurement struct {
-	Key     Key           `json:"key"`
-	Rep     int           `json:"rep"`
-	Outcome string        `json:"outcome"` // ok, crash, hang, unsupported, error
-	Reason  string        `json:"reason,omitempty"`
-	Blame   string        `json:"blame,omitempty"`
-	MsgPS   float64       `json:"msg_per_sec,omitempty"`
-	MBPS    float64       `json:"mb_per_sec,omitempty"`
-	Latency *peer.Latency `json:"latency,omitempty"`
+	Key     Key             `json:"key"`
+	Rep     int             `json:"rep"`
+	Outcome harness.Outcome `json:"outcome"` // pass (a figure), skip, fail, crash, hang
+	Reason  string          `json:"reason,omitempty"`
+	Blame   string          `json:"blame,omitempty"`
+	MsgPS   float64         `json:"msg_per_sec,omitempty"`
+	MBPS    float64         `json:"mb_per_sec,omitempty"`
+	Latency *peer.Latency   `json:"latency,omitempty"`
 }
 
 // Measure runs one repetition of k in fresh sockets of pool's peers. A peer that crashes or
 // hangs is the outcome of this measurement; the pool replaces it for the next one.
 func Measure(ctx context.Context, pool *harness.Pool, k Key, bind, connect *harness.Impl, window time.Duration) Measurement {
-	m := Measurement{Key: k, Outcome: "ok"}
+	m := Measurement{Key: k, Outcome: harness.Pass}
 	cell := harness.NewCell(pool, k.Transport, bind, connect)
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		cell.Close(cctx)
-		cancel()
-	}()
 	a := harness.Run(ctx, cell, func() {
 		switch k.Pattern {
 		case PushPull:
@@ -61,18 +56,27 @@ func Measure(ctx context.Context, pool *harness.Pool, k Key, bind, connect *harn
 			panic(&harness.StepError{Step: "bench", Err: fmt.Errorf("unknown pattern %q", k.Pattern)})
 		}
 	})
+	// A peer that dies while the sockets close died in this measurement.
+	cctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	if f := cell.Close(cctx); f != nil && a.Fault == nil {
+		a.Fault = f
+	}
+	cancel()
+	m.judge(a)
+	return m
+}
+
+// judge gives a measurement the cell vocabulary: a missing capability is a skip, a peer fault
+// its crash, hang or (a broken protocol) fail, any other error a fail.
+func (m *Measurement) judge(a harness.Attempt) {
 	switch {
 	case a.Unsupported != nil:
-		m.Outcome, m.Reason = "unsupported", a.Unsupported.Error()
+		m.Outcome, m.Reason = harness.Skip, a.Unsupported.Error()
 	case a.Fault != nil:
-		m.Outcome, m.Reason, m.Blame = string(a.Fault.Kind), a.Fault.Error(), a.Fault.Role+":"+a.Fault.Impl
-		if a.Fault.Kind == harness.FaultStart || a.Fault.Kind == harness.FaultGarbage {
-			m.Outcome = "crash"
-		}
+		m.Outcome, m.Reason, m.Blame = a.Fault.Outcome(), a.Fault.Error(), a.Fault.Role+":"+a.Fault.Impl
 	case a.Err != nil:
-		m.Outcome, m.Reason = "error", a.Err.Error()
+		m.Outcome, m.Reason = harness.Fail, a.Err.Error()
 	}
-	return m
 }
 
 func benchReq(mode string, size int, window time.Duration) peer.Request {
@@ -161,7 +165,7 @@ func fanOut(ctx context.Context, cell *harness.Cell, k Key, window time.Duration
 // for a job that does not exist) to im's bind-side peer in pool: the harness's own cost per
 // request, and why no timed loop goes through the control channel.
 func ControlRTT(ctx context.Context, pool *harness.Pool, im *harness.Impl, n int) (float64, error) {
-	p, err := pool.Get(ctx, im, harness.BindSide)
+	p, _, err := pool.Get(ctx, im, harness.BindSide, "control round trip")
 	if err != nil {
 		return 0, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync/atomic"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/zmqsuite/zmqsuite/harness"
+	"github.com/zmqsuite/zmqsuite/harness/matrix"
 	"github.com/zmqsuite/zmqsuite/harness/peer"
 )
 
@@ -31,41 +33,38 @@ type Plan struct {
 	ControlRTTUS map[string]float64
 
 	total   int
+	filter  string
 	done    atomic.Int64
 	started time.Time
 }
 
-// NewPlan discovers the implementations (ZMQSUITE_IMPLS selects) and the ceiling peer.
+// NewPlan discovers the implementations (ZMQSUITE_IMPLS selects) and the ceiling peer with the
+// cell engine's rules: every asked-for implementation is required unless marked optional. A
+// required implementation whose peer does not run bench loops is an error too, since a
+// benchmark run without it would look complete.
 func NewPlan(cfg Config) (*Plan, error) {
-	reg, err := harness.DefaultRegistry()
+	found, err := matrix.DiscoverImpls(harness.Raw)
 	if err != nil {
 		return nil, err
 	}
-	impls, err := reg.Select(os.Getenv("ZMQSUITE_IMPLS"))
-	if err != nil {
-		return nil, err
+	p := &Plan{Config: cfg, Notes: found.AbsentNotes()}
+	for _, im := range found.Impls {
+		h := found.Hellos[im.Name]
+		switch {
+		case !h.Caps.Bench && im.Optional == "":
+			return nil, fmt.Errorf("%s is required but its peer does not run bench loops (capabilities.bench is false): implement the bench op, or set ZMQSUITE_OPTIONAL=%s", im.Name, im.Name)
+		case !h.Caps.Bench:
+			p.Notes = append(p.Notes, fmt.Sprintf("%s left out (optional: %s): its peer does not run bench loops", im.Name, im.Optional))
+			continue
+		case im.Ceiling:
+			p.Ceiling = im
+		default:
+			p.Impls = append(p.Impls, im)
+		}
+		p.Hellos = append(p.Hellos, *h)
 	}
-	raw, _ := reg.Get(harness.Raw)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	p := &Plan{Config: cfg}
-	for _, d := range harness.Discover(ctx, append(impls, raw)) {
-		switch {
-		case d.Err != nil:
-			p.Notes = append(p.Notes, fmt.Sprintf("%s left out: %v", d.Impl.Name, d.Err))
-		case !d.Hello.Caps.Bench:
-			p.Notes = append(p.Notes, fmt.Sprintf("%s left out: its peer does not run bench loops", d.Impl.Name))
-		case d.Impl.Ceiling:
-			p.Ceiling = d.Impl
-			p.Hellos = append(p.Hellos, *d.Hello)
-		default:
-			p.Impls = append(p.Impls, d.Impl)
-			p.Hellos = append(p.Hellos, *d.Hello)
-		}
-	}
-	if len(p.Impls) == 0 {
-		return nil, fmt.Errorf("no implementation can run benchmarks here: %v (run `zmqsuite doctor`)", p.Notes)
-	}
 	p.ControlRTTUS = map[string]float64{}
 	pool := harness.NewPool() // its own peers, ended before the first measurement
 	defer pool.Close()
@@ -132,41 +131,72 @@ func (p *Plan) groups() []group {
 	return gs
 }
 
-func (gr group) labels() g.Labels {
-	return g.Label("kind:bench", "pattern:"+gr.pattern, "transport:"+gr.transport, fmt.Sprintf("size:%d", gr.size))
+func (gr group) labels() []string {
+	return []string{"kind:bench", "pattern:" + gr.pattern, "transport:" + gr.transport, fmt.Sprintf("size:%d", gr.size)}
 }
 
-// Build declares one Serial spec per pattern × transport × size (× fan-out). Inside it the
-// pairings are interleaved within each repetition, so slow drift of the machine hits every
-// implementation alike.
-func (p *Plan) Build() {
-	filter, err := types.ParseLabelFilter(g.GinkgoLabelFilter())
+// pairLabels are one figure's labels: its group's, and the pairing's bind:/connect: labels as
+// conformance cells carry them, so that one filter ("bind:gozmq || connect:gozmq") selects a
+// binding's slice of both suites.
+func pairLabels(gr group, pr [2]*harness.Impl) []string {
+	return append(gr.labels(), "bind:"+pr[0].Name, "connect:"+pr[1].Name)
+}
+
+// Build declares one Serial spec per pattern × transport × size (× fan-out) with the pairings
+// the label filter selects; inside it the pairings are interleaved within each repetition, so
+// slow drift of the machine hits every implementation alike. The spec carries every label of
+// its pairings, for Ginkgo's own filter; the engine keeps only the pairings whose own labels
+// match. A filter that selects no figure is an error, before anything runs.
+func (p *Plan) Build() error {
+	filter := g.GinkgoLabelFilter()
+	match, err := matrix.ParseFilter(filter)
 	if err != nil {
-		filter = func([]string) bool { return true }
+		return err
 	}
 	for _, gr := range p.groups() {
 		gr := gr
-		pairs := p.pairings(gr.pattern, gr.transport)
-		if filter(gr.labels()) {
-			p.total += len(pairs) * p.Config.Reps
+		var pairs [][2]*harness.Impl
+		labels := map[string]bool{}
+		for _, pr := range p.pairings(gr.pattern, gr.transport) {
+			if match(pairLabels(gr, pr)) {
+				pairs = append(pairs, pr)
+				for _, l := range pairLabels(gr, pr) {
+					labels[l] = true
+				}
+			}
 		}
+		if len(pairs) == 0 {
+			continue
+		}
+		p.total += len(pairs) * p.Config.Reps
+		var specLabels []string
+		for l := range labels {
+			specLabels = append(specLabels, l)
+		}
+		sort.Strings(specLabels)
 		budget := time.Duration(len(pairs)*p.Config.Reps) * (p.Config.Window + 30*time.Second)
 		name := fmt.Sprintf("%s %s %s", gr.pattern, gr.transport, sizeLabel(gr.size))
 		if gr.subs > 0 {
 			name += fmt.Sprintf(" ×%d subscribers", gr.subs)
 		}
-		g.It(name, g.Serial, gr.labels(), g.SpecTimeout(budget), func(ctx g.SpecContext) {
+		g.It(name, g.Serial, g.Label(specLabels...), g.SpecTimeout(budget), func(ctx g.SpecContext) {
 			for rep := 1; rep <= p.Config.Reps; rep++ {
 				for _, pr := range pairs {
 					k := Key{Pattern: gr.pattern, Transport: gr.transport, Bind: pr[0].Name, Connect: pr[1].Name, Size: gr.size, Subscribers: gr.subs}
 					m := measureIsolated(ctx, k, pr[0], pr[1], p.Config.Window)
 					m.Rep = rep
-					g.AddReportEntry(MeasurementEntry, m)
+					g.AddReportEntry(MeasurementEntry, m, g.ReportEntryVisibilityNever)
 					p.progress(m)
 				}
 			}
 		})
 	}
+	// The suite's self-checks (make bench-check) are the other specs a filter may select.
+	if p.total == 0 && !match([]string{"kind:fidelity"}) && !match([]string{"kind:gatecheck"}) {
+		return fmt.Errorf("FILTER=%q selects no benchmark figure (labels: kind:bench, pattern:push_pull|req_rep|pub_sub, transport:tcp|ipc|inproc, size:<bytes>, bind:<impl>, connect:<impl>); nothing was run and no results were written", filter)
+	}
+	p.filter = filter
+	return nil
 }
 
 // measureIsolated runs one measurement in peer processes started for it alone, and ends them
@@ -178,8 +208,12 @@ func (p *Plan) Build() {
 // less than a window, and no figure can depend on what ran before it.
 func measureIsolated(ctx context.Context, k Key, bind, connect *harness.Impl, window time.Duration) Measurement {
 	pool := harness.NewPool()
-	defer pool.Close()
-	return Measure(ctx, pool, k, bind, connect, window)
+	m := Measure(ctx, pool, k, bind, connect, window)
+	// A peer that died on its own after the loops ended died in this measurement.
+	if late := pool.Shutdown(); len(late) > 0 && m.Outcome == harness.Pass {
+		m.judge(harness.Attempt{Fault: late[0].Fault})
+	}
+	return m
 }
 
 func (p *Plan) progress(m Measurement) {
@@ -187,7 +221,8 @@ func (p *Plan) progress(m Measurement) {
 		p.started = time.Now()
 	}
 	n := p.done.Add(1)
-	fmt.Fprintf(os.Stderr, "bench [%d/%d, %s elapsed] %s\n", n, p.total, time.Since(p.started).Round(time.Second), Line(m))
+	matrix.Emit(matrix.Event{Kind: "figure", Suite: "bench", Outcome: m.Outcome,
+		Line: fmt.Sprintf("bench [%d/%d, %s elapsed] %s", n, p.total, time.Since(p.started).Round(time.Second), Line(m))})
 }
 
 // Total is the number of measurements the label filter selects.
@@ -213,6 +248,7 @@ func (p *Plan) Write(r types.Report) (string, error) {
 	env := harness.CurrentEnv()
 	res := harness.Bench{Schema: harness.BenchSchema, Generated: time.Now().UTC().Format(time.RFC3339), Env: env,
 		Implementations: p.Hellos, Records: Summarise(ms), Notes: p.Notes,
+		Selection: harness.Selection{Filter: p.filter, Cells: p.total},
 		Config: harness.BenchConfig{Repetitions: p.Config.Reps, WindowMS: int(p.Config.Window.Milliseconds()),
 			Sizes: p.Config.Sizes, Quick: p.Config.Quick, Interleaved: true,
 			Clock:        "inside the peer: throughput from the first message received (as libzmq's local_thr), latency as half round trips",

@@ -1,0 +1,255 @@
+package matrix
+
+import (
+	"fmt"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
+
+	"github.com/zmqsuite/zmqsuite/harness"
+	"github.com/zmqsuite/zmqsuite/scenarios"
+)
+
+// Run is one suite's run in this process: what discovery found, the expectations, and the
+// cells the filter and shard selected.
+type Run struct {
+	Suite        *Suite
+	Found        *Found
+	Expectations *scenarios.Expectations
+	Filter       string
+	Shard        Shard
+	Cells        []*CellSpec
+	// Pairings decides the pairs each case runs over (default AllPairs).
+	Pairings Pairings
+	// Pseudo names implementations a suite adds beside the real ones (the wire suite's own
+	// ZMTP peer), for expectations checks.
+	Pseudo []string
+
+	pool     *harness.Pool
+	versions map[string]string
+	all      []*CellSpec
+}
+
+// Setting up a run can fail on bad input: each such error is one line naming what to fix.
+
+// NewRun discovers the implementations, loads and checks the expectations, and selects the
+// cells. It runs before RunSpecs, identically in every parallel process, since Ginkgo builds
+// the same tree in each.
+func NewRun(s *Suite, opts ...func(*Run)) (*Run, error) {
+	r := &Run{Suite: s, Pairings: AllPairs, pool: harness.Shared()}
+	for _, o := range opts {
+		o(r)
+	}
+	var err error
+	if r.Shard, err = shardFromEnv(); err != nil {
+		return nil, err
+	}
+	if r.Found, err = DiscoverImpls(); err != nil {
+		return nil, err
+	}
+	if r.Expectations, err = LoadExpectations(s.Name, s.Known, append(r.Found.Registry, r.Pseudo...)); err != nil {
+		return nil, err
+	}
+	r.versions = r.Found.Versions()
+	for _, d := range s.Cases() {
+		for _, tr := range d.transports() {
+			for _, p := range r.Pairings(d, tr, r.Found.Impls) {
+				r.all = append(r.all, &CellSpec{Def: d, Transport: tr, Bind: p[0], Connect: p[1]})
+			}
+		}
+	}
+	r.Filter = labelFilter()
+	if r.Cells, err = Select(r.all, r.Filter, r.Shard); err != nil {
+		return nil, err
+	}
+	if len(r.Cells) == 0 {
+		return nil, NothingSelected(s.Name, r.Filter, r.Shard, r.all)
+	}
+	return r, nil
+}
+
+// Main is a cell suite's TestXxx: set up the run (a bad input ends it here, in one line, with
+// nothing run and no results written), declare one table per case and the suite's own
+// nodes, and run the specs.
+func Main(t *testing.T, s *Suite, opts ...func(*Run)) {
+	gomega.RegisterFailHandler(ginkgo.Fail)
+	defer harness.RemoveIPCDir()
+	r, err := NewRun(s, opts...)
+	if err != nil {
+		Fatal(t, s.Name, err)
+		return
+	}
+	r.declare()
+	ginkgo.RunSpecs(t, "zmqsuite "+s.Name)
+}
+
+// Fatal reports a set-up error as one event line (or one stderr line) and fails the test.
+func Fatal(t *testing.T, suite string, err error) {
+	for _, l := range strings.Split(err.Error(), "\n") {
+		Emit(Event{Kind: "fatal", Suite: suite, Line: l})
+	}
+	t.Fail()
+}
+
+// declare builds the tree: one DescribeTable per case with an entry per selected cell, and
+// the suite nodes that end the peers and write the results.
+func (r *Run) declare() {
+	Emit(Event{Kind: "plan", Suite: r.Suite.Name, Total: len(r.Cells), Line: r.header()})
+	for _, n := range r.Found.AbsentNotes() {
+		Emit(Event{Kind: "note", Suite: r.Suite.Name, Line: n})
+	}
+	byCase := map[*Def][]ginkgo.TableEntry{}
+	var order []*Def
+	for _, c := range r.Cells {
+		if _, ok := byCase[c.Def]; !ok {
+			order = append(order, c.Def)
+		}
+		name := fmt.Sprintf("%s %s→%s", c.Transport, c.Bind.Name, c.Connect.Name)
+		byCase[c.Def] = append(byCase[c.Def], ginkgo.Entry(name, c, ginkgo.Label(c.Labels()...), ginkgo.SpecTimeout(c.Def.Timeout)))
+	}
+	for _, d := range order {
+		ginkgo.DescribeTable(d.ID+" "+d.Title, func(ctx ginkgo.SpecContext, c *CellSpec) { r.runCell(ctx, c) }, byCase[d])
+	}
+	ginkgo.AfterSuite(func() {
+		// Peers that died on their own after their last cell are that cell's crash.
+		for _, lc := range r.pool.Shutdown() {
+			ginkgo.AddReportEntry(LateEntry, lc, ginkgo.ReportEntryVisibilityNever)
+		}
+		harness.RemoveIPCDir()
+	})
+	ginkgo.ReportAfterSuite(r.Suite.Name+" results", func(rep ginkgo.Report) { r.finish(rep) })
+}
+
+func (r *Run) header() string {
+	s := fmt.Sprintf("%d cells of %d", len(r.Cells), len(r.all))
+	if r.Filter != "" {
+		s += fmt.Sprintf(" (FILTER=%q)", r.Filter)
+	}
+	if r.Shard.N > 0 {
+		s += " shard " + r.Shard.String()
+	}
+	return s + "; " + describeImpls(r.Found) + "; " + runtime.GOOS + "/" + runtime.GOARCH
+}
+
+// Report entries by which cells travel to ReportAfterSuite (and into Ginkgo's JSON report).
+const (
+	RecordEntry = "zmqsuite.record" // the cell's harness.Record
+	StartEntry  = "zmqsuite.start"  // the cell's id and labels, written first: a cell Ginkgo ends early still has one
+	LateEntry   = "zmqsuite.late"   // a *harness.LateCrash found by this cell
+)
+
+// started is what a cell records before its body runs.
+type started struct {
+	ID, Case, Title, Level, Pattern, Transport, Scenario, Bind, Connect, Rerun string
+}
+
+func (r *Run) runCell(ctx ginkgo.SpecContext, c *CellSpec) {
+	d := c.Def
+	st := started{ID: c.ID(), Case: d.ID, Title: d.Title, Level: string(d.Level), Pattern: d.Pattern,
+		Transport: c.Transport, Scenario: c.Scenario, Bind: c.Bind.Name, Connect: c.Connect.Name, Rerun: c.Rerun(r.Suite.Name)}
+	ginkgo.AddReportEntry(StartEntry, st, ginkgo.ReportEntryVisibilityNever)
+	cell := harness.NewCell(r.pool, c.Transport, c.Bind, c.Connect)
+	cell.ID = st.ID
+	ginkgo.DeferCleanup(func(ctx ginkgo.SpecContext) { cell.Close(ctx) }, ginkgo.NodeTimeout(20*time.Second))
+	begin := time.Now()
+	a := harness.Run(ctx, cell, func() { d.Body(ctx, cell) })
+	// Closing the sockets is part of the cell: a peer that dies while they close died here.
+	if f := cell.Close(ctx); f != nil && a.Fault == nil {
+		a.Fault = f
+	}
+	for _, lc := range cell.LateCrashes() {
+		ginkgo.AddReportEntry(LateEntry, lc, ginkgo.ReportEntryVisibilityNever)
+	}
+	rec := r.judge(st, d.Level, a, cell.Steps())
+	rec.DurationS = time.Since(begin).Seconds()
+	ginkgo.AddReportEntry(RecordEntry, rec, ginkgo.ReportEntryVisibilityNever)
+	Emit(Event{Kind: "cell", Suite: r.Suite.Name, ID: rec.ID, Outcome: rec.Outcome, Line: CellLine(rec)})
+	switch {
+	case rec.Outcome.Red():
+		msg := CellLine(rec)
+		if rec.Detail != "" {
+			msg += "\n" + rec.Detail
+		}
+		if len(rec.Steps) > 0 {
+			msg += "\nsteps: " + strings.Join(rec.Steps, " → ")
+		}
+		ginkgo.Fail(msg)
+	case rec.Outcome == harness.Skip:
+		ginkgo.Skip(rec.Reason)
+	}
+}
+
+// judge turns an attempt into the cell's record: the level and the expectations decide the
+// outcome, the reason is one line and the rest goes to detail.
+func (r *Run) judge(st started, level scenarios.Level, a harness.Attempt, steps []string) harness.Record {
+	exp := r.Expectations.Match(scenarios.Cell{Suite: r.Suite.Name, Case: st.Case, Transport: st.Transport,
+		Bind: st.Bind, Connect: st.Connect, OS: runtime.GOOS, Versions: r.versions})
+	j := scenarios.Judge(level, a, exp)
+	rec := harness.Record{Suite: r.Suite.Name, ID: st.ID, Case: st.Case, Title: st.Title, Level: st.Level,
+		Pattern: st.Pattern, Transport: st.Transport, Scenario: st.Scenario, Bind: st.Bind, Connect: st.Connect,
+		Outcome: j.Outcome, RFC: j.RFC, Reference: harness.VerdictNA, Observed: a.Observed, Blame: j.Blame,
+		StderrTail: tail(j.Stderr, 2000), Metrics: a.Metrics, Rerun: st.Rerun}
+	rec.Reason, rec.Detail = splitReason(j.Reason)
+	if j.Outcome != harness.Pass && j.Outcome != harness.Skip {
+		rec.Steps = lastN(steps, 8)
+	}
+	if j.Match != nil {
+		rec.Expectation = &harness.ExpectationRef{Reason: j.Match.Reason, Link: j.Match.Link, Intermittent: j.Match.Intermittent}
+	}
+	return rec
+}
+
+// CellLine is a cell's one line on the terminal: "xfail PP.1 tcp gozmq→libzmq: <reason>".
+func CellLine(rec harness.Record) string {
+	s := fmt.Sprintf("%s %s", rec.Outcome, rec.ID)
+	if rec.Reason != "" {
+		s += ": " + rec.Reason
+	}
+	if rec.Blame != "" && rec.Outcome.Red() {
+		s += " [blame " + rec.Blame + "]"
+	}
+	return s
+}
+
+// splitReason makes a reason one line (bounded): Gomega's multi-line "Expected\n <string>:
+// a\nto equal\n <string>: b" becomes "Expected "a" to equal "b""; the whole text is the detail
+// when there was more to it.
+func splitReason(s string) (reason, detail string) {
+	s = strings.TrimSpace(s)
+	one := gomegaString.ReplaceAllString(s, `"$1"`)
+	one = strings.Join(strings.Fields(gomegaType.ReplaceAllString(one, "")), " ")
+	const max = 300
+	if len(one) > max {
+		one = one[:max] + "…"
+	}
+	if !strings.Contains(s, "\n") && one == s {
+		return one, ""
+	}
+	return one, s
+}
+
+// gomegaType matches the type annotations Gomega prints before values ("<string>: ",
+// "<[]string | len:2, cap:2>: ").
+var (
+	gomegaType   = regexp.MustCompile(`<[^<>\n]{1,80}>: `)
+	gomegaString = regexp.MustCompile(`<string>: ([^\n]*)`)
+)
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+func lastN(s []string, n int) []string {
+	if len(s) > n {
+		return append([]string{"…"}, s[len(s)-n:]...)
+	}
+	return s
+}
