@@ -46,9 +46,11 @@ vet:
 	$(GO) vet ./...
 	tags=$(PEER_TAGS); [ -z "$$tags" ] || $(GO) vet $$tags ./...
 
-# Unit tests of the harness, peers, scenarios and reports (the suites run below).
+# Unit tests of the harness, peers, scenarios and reports, and the suites' own TestUnit* tests
+# (the suites themselves run below).
 unit: build
 	$(GO) test $(PEER_TAGS) -count=1 $$($(GO) list ./... | grep -v /suites/)
+	$(GO) test -count=1 -run '^TestUnit' ./suites/...
 
 pytest:
 	@py=$$(source scripts/python.sh && find_python) && echo "pyclients tests with $$py" && \

@@ -4,3 +4,5 @@ package harness
 var EphemeralLow = ephemeralLow
 
 const UnboundPortMin = unboundPortMin
+
+var FindPythonIn = findPython

@@ -183,6 +183,47 @@ var _ = Describe("bad input", func() {
 		Entry("bad name", "je romq=java", "may not contain spaces"),
 	)
 
+	It("takes an explicit ZMQSUITE_PYTHON as the only candidate, never falling back to another", func() {
+		GinkgoT().Setenv("ZMQSUITE_PYTHON", "/no/python")
+		Expect(harness.PythonCandidates()).To(Equal([]string{"/no/python"}))
+		_, tried, err := harness.FindPythonIn(harness.PythonCandidates())
+		Expect(err).To(HaveOccurred())
+		Expect(tried).To(Equal([]string{"/no/python (not found)"}))
+	})
+
+	It("refuses an unknown name in ZMQSUITE_OPTIONAL", func() {
+		reg, err := harness.NewRegistry("")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(reg.MarkOptional("libzmq, pyzmqq")).To(MatchError(ContainSubstring(`ZMQSUITE_OPTIONAL: unknown implementation "pyzmqq"`)))
+		Expect(reg.MarkOptional("libzmq")).To(Succeed())
+		im, _ := reg.Get("libzmq")
+		Expect(im.Optional).NotTo(BeEmpty())
+	})
+
+	// A required implementation that does not answer hello is an error naming it (and how to
+	// run without it); an optional one is left out with its reason; neither is ever dropped
+	// silently.
+	It("requires every implementation asked for unless it is optional", func(ctx SpecContext) {
+		reg, err := harness.NewRegistry("true=/bin/true;cat=/bin/cat;missing=/no/such/binary")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(reg.MarkOptional("cat")).To(Succeed())
+		impls, err := reg.Select("gozmq,true,cat,missing")
+		Expect(err).NotTo(HaveOccurred())
+		ok, absent, err := harness.Require(harness.Discover(ctx, impls))
+		Expect(err).To(HaveOccurred())
+		lines := strings.Split(err.Error(), "\n")
+		Expect(lines).To(HaveLen(2))
+		Expect(lines[0]).To(HavePrefix("true is required but unavailable: true peer failed to start during hello"))
+		Expect(lines[1]).To(HavePrefix(`missing is required but unavailable: missing peer failed to start during start: cannot run "/no/such/binary"`))
+		for _, l := range lines {
+			Expect(l).To(ContainSubstring("ZMQSUITE_OPTIONAL="))
+		}
+		Expect(absent).To(HaveLen(1))
+		Expect(absent[0].Name).To(Equal("cat"))
+		Expect(ok).To(HaveLen(1))
+		Expect(ok[0].Impl.Name).To(Equal("gozmq"))
+	}, SpecTimeout(60*time.Second))
+
 	It("refuses an external name that shadows a built-in", func() {
 		_, err := harness.NewRegistry("gozmq=/bin/true")
 		Expect(err).To(MatchError(ContainSubstring(`"gozmq" is already an implementation name`)))

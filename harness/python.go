@@ -35,27 +35,31 @@ func PythonCandidates() []string {
 // each failed), and an error when none does. The answer is computed once per process.
 func FindPython() (string, []string, error) {
 	pythonOnce.Do(func() {
-		for _, c := range PythonCandidates() {
-			path, err := exec.LookPath(c)
-			if err != nil {
-				pythonTried = append(pythonTried, c+" (not found)")
-				continue
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			err = exec.CommandContext(ctx, path, "-c", "import zmq").Run()
-			cancel()
-			if err != nil {
-				pythonTried = append(pythonTried, c+" (no zmq module)")
-				continue
-			}
-			pythonPath = path
-			pythonTried = append(pythonTried, c+" (ok)")
-			return
-		}
-		pythonErr = os.ErrNotExist
-		if os.Getenv("ZMQSUITE_PYTHON") != "" {
+		pythonPath, pythonTried, pythonErr = findPython(PythonCandidates())
+		if pythonErr != nil && os.Getenv("ZMQSUITE_PYTHON") != "" {
 			pythonTried[0] = "ZMQSUITE_PYTHON=" + pythonTried[0]
 		}
 	})
 	return pythonPath, pythonTried, pythonErr
+}
+
+// findPython tries candidates in order.
+func findPython(candidates []string) (string, []string, error) {
+	var tried []string
+	for _, c := range candidates {
+		path, err := exec.LookPath(c)
+		if err != nil {
+			tried = append(tried, c+" (not found)")
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err = exec.CommandContext(ctx, path, "-c", "import zmq").Run()
+		cancel()
+		if err != nil {
+			tried = append(tried, c+" (no zmq module)")
+			continue
+		}
+		return path, append(tried, c+" (ok)"), nil
+	}
+	return "", tried, os.ErrNotExist
 }

@@ -94,3 +94,56 @@ func TestJudge(t *testing.T) {
 		t.Errorf("blame = %q, want connect:pyzmq", j.Blame)
 	}
 }
+
+// An entry that could never match expects nothing, silently: Check refuses it, naming the
+// file, the line and what is unknown.
+func TestExpectationsCheckRefusesEntriesThatCannotMatch(t *testing.T) {
+	known := func(id string) bool { return id == "REQ.4" || id == "PP.1" }
+	impls := []string{"gozmq", "libzmq", "pyzmq"}
+	cases := []struct{ name, yaml, want string }{
+		{"unknown implementation", "- case: REQ.4\n  bind: gozmqq\n  reason: r\n  link: l\n", `f.yaml:1: bind: unknown implementation "gozmqq" (known: gozmq, libzmq, pyzmq)`},
+		{"unknown connect", "- case: REQ.4\n  reason: r\n  link: l\n- case: PP.1\n  connect: jeromq\n  reason: r\n  link: l\n", `f.yaml:4: connect: unknown implementation "jeromq"`},
+		{"unknown case", "- case: REQ.44\n  reason: r\n  link: l\n", `f.yaml:1: no case "REQ.44" in the conformance suite`},
+		{"unknown version key", "- case: REQ.4\n  reason: r\n  link: l\n  versions: {zmq: \"<4\"}\n", `versions: "zmq" names no implementation`},
+	}
+	for _, c := range cases {
+		x, err := ParseExpectations("f.yaml", []byte(c.yaml))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		err = x.Check("conformance", known, impls)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
+		}
+	}
+	// Entries of another suite are that suite's to check, and never match here.
+	x, err := ParseExpectations("f.yaml", []byte("- suite: wire\n  case: W.GR.1\n  bind: gozmq\n  reason: r\n  link: l\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Check("conformance", known, impls); err != nil {
+		t.Errorf("a wire entry checked by conformance: %v", err)
+	}
+	if x.Match(Cell{Case: "W.GR.1", Transport: "tcp", Bind: "gozmq", Connect: "gozmq", OS: "linux"}) != nil {
+		t.Errorf("a wire entry matched a conformance cell")
+	}
+	if x.Match(Cell{Suite: "wire", Case: "W.GR.1", Transport: "tcp", Bind: "gozmq", Connect: "zmtp", OS: "linux"}) == nil {
+		t.Errorf("a wire entry did not match its wire cell")
+	}
+}
+
+// A YAML error names the line at fault, not the start of the construct the parser was in.
+func TestExpectationsYAMLErrorsNameTheRightLine(t *testing.T) {
+	cases := []struct{ yaml, want string }{
+		{"- case: REQ.4\n  reason: r\n  link: l\n- case: REQ.5\n  reason: [a\n  link: l\n", "f.yaml:5: "},
+		{"- case: REQ.4\n  reason: r\n  link: l\n- case: REQ.5\n  reason: r\n  link: l\n  versions: 5\n", "f.yaml:7: "},
+		{"- case: REQ.4\n  reason: r\n  link: l\n- case: REQ.5\n  reason: r\n  link: l\n  intermittent: maybe\n", "f.yaml:7: "},
+		{"- case: REQ.4\n  reason: \"a\n    b\"\n  link: l\n- case: REQ.5\n   reason: r\n", "f.yaml:6: "},
+	}
+	for _, c := range cases {
+		_, err := ParseExpectations("f.yaml", []byte(c.yaml))
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%q: got %v, want one line starting %q", c.yaml, err, c.want)
+		}
+	}
+}

@@ -25,6 +25,9 @@ type RunOptions struct {
 	Shard   string        // "i/n"
 	Timeout time.Duration // Ginkgo's suite timeout
 	Extra   []string      // more Ginkgo flags
+	// Package is the suite's Go package, relative to the repository root (default
+	// ./suites/<Suite>).
+	Package string
 	// Progress is how often the progress line is printed.
 	Progress time.Duration
 }
@@ -77,7 +80,11 @@ func RunSuite(o RunOptions, stdout, stderr io.Writer) int {
 		args = append(args, "--label-filter="+o.Filter)
 	}
 	args = append(args, o.Extra...)
-	args = append(args, "./suites/"+o.Suite)
+	pkg := o.Package
+	if pkg == "" {
+		pkg = "./suites/" + o.Suite
+	}
+	args = append(args, pkg)
 	cmd := exec.Command(goCmd, args...)
 	cmd.Dir = harness.RepoRoot()
 	cmd.Stdout, cmd.Stderr = logf, logf

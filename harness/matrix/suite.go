@@ -21,7 +21,10 @@ import (
 
 // Body is a case: arrange, act, assert on one cell. Assertions are Gomega's; the harness turns
 // peer faults into crash/hang outcomes.
-type Body func(ctx ginkgo.SpecContext, cell *harness.Cell)
+type Body func(ctx SpecContext, cell *harness.Cell)
+
+// SpecContext is Ginkgo's, so that case files need not import Ginkgo for it.
+type SpecContext = ginkgo.SpecContext
 
 // Def is one catalogue case of a suite.
 type Def struct {

@@ -135,6 +135,40 @@ func (gr group) labels() []string {
 	return []string{"kind:bench", "pattern:" + gr.pattern, "transport:" + gr.transport, fmt.Sprintf("size:%d", gr.size)}
 }
 
+// Selection is one benchmark group with the pairings a label filter selected, and the labels
+// its spec carries (the union of its pairings' labels, for Ginkgo's own filter).
+type Selection struct {
+	group  group
+	Pairs  [][2]*harness.Impl
+	Labels []string
+}
+
+// Selected lists the groups with at least one pairing whose own labels match.
+func (p *Plan) Selected(match func([]string) bool) []Selection {
+	var out []Selection
+	for _, gr := range p.groups() {
+		sel := Selection{group: gr}
+		labels := map[string]bool{}
+		for _, pr := range p.pairings(gr.pattern, gr.transport) {
+			if match(pairLabels(gr, pr)) {
+				sel.Pairs = append(sel.Pairs, pr)
+				for _, l := range pairLabels(gr, pr) {
+					labels[l] = true
+				}
+			}
+		}
+		if len(sel.Pairs) == 0 {
+			continue
+		}
+		for l := range labels {
+			sel.Labels = append(sel.Labels, l)
+		}
+		sort.Strings(sel.Labels)
+		out = append(out, sel)
+	}
+	return out
+}
+
 // pairLabels are one figure's labels: its group's, and the pairing's bind:/connect: labels as
 // conformance cells carry them, so that one filter ("bind:gozmq || connect:gozmq") selects a
 // binding's slice of both suites.
@@ -153,27 +187,9 @@ func (p *Plan) Build() error {
 	if err != nil {
 		return err
 	}
-	for _, gr := range p.groups() {
-		gr := gr
-		var pairs [][2]*harness.Impl
-		labels := map[string]bool{}
-		for _, pr := range p.pairings(gr.pattern, gr.transport) {
-			if match(pairLabels(gr, pr)) {
-				pairs = append(pairs, pr)
-				for _, l := range pairLabels(gr, pr) {
-					labels[l] = true
-				}
-			}
-		}
-		if len(pairs) == 0 {
-			continue
-		}
+	for _, sel := range p.Selected(match) {
+		gr, pairs, specLabels := sel.group, sel.Pairs, sel.Labels
 		p.total += len(pairs) * p.Config.Reps
-		var specLabels []string
-		for l := range labels {
-			specLabels = append(specLabels, l)
-		}
-		sort.Strings(specLabels)
 		budget := time.Duration(len(pairs)*p.Config.Reps) * (p.Config.Window + 30*time.Second)
 		name := fmt.Sprintf("%s %s %s", gr.pattern, gr.transport, sizeLabel(gr.size))
 		if gr.subs > 0 {
