@@ -72,7 +72,7 @@ type Record struct {
 	ID        string `json:"id"`
 	Case      string `json:"case"`
 	Title     string `json:"title"`
-	Level     string `json:"level"` // M, S, L, O (CASES.md legend)
+	Level     string `json:"level"` // M, S, L, O (docs/cases.md legend)
 	Pattern   string `json:"pattern"`
 	Transport string `json:"transport"`
 	// Scenario is the simulated network path of a cross-host cell ("20ms-1%"); "" on loopback.

@@ -5,7 +5,7 @@ package scenarios
 
 import "github.com/zmqsuite/zmqsuite/harness"
 
-// Level is how strongly a behaviour is required (CASES.md legend).
+// Level is how strongly a behaviour is required (docs/cases.md legend).
 type Level string
 
 const (
