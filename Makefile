@@ -12,6 +12,8 @@ FILTER ?=
 PROCS ?=
 SHARD ?=
 QUICK ?=
+FULL ?=
+GRID ?=
 export ZMQSUITE_ROOT := $(CURDIR)
 export ZMQSUITE_OUT := $(OUT_ABS)
 export GO
@@ -63,8 +65,13 @@ conformance: build
 
 test: deps vet unit pytest conformance
 
+# Benchmarks: the default profile (linear pairings: each implementation with itself and both
+# ways with libzmq; adaptive repetitions), QUICK=1 (CI: 64 B, 3 × 200 ms), FULL=1 (the
+# published report's: every pairing, five sizes, 1 s windows); GRID=1 measures every pairing
+# in any profile.
 bench: build
-	@ZMQSUITE_QUICK=$(QUICK) $(ZMQSUITE) suite bench --filter 'kind:bench $(if $(FILTER),&& ($(FILTER)))'
+	@ZMQSUITE_QUICK=$(QUICK) ZMQSUITE_BENCH_PROFILE=$(if $(FULL),full) ZMQSUITE_BENCH_GRID=$(GRID) \
+	  $(ZMQSUITE) suite bench --filter 'kind:bench $(if $(FILTER),&& ($(FILTER)))'
 
 bench-check: build
 	@$(ZMQSUITE) suite bench --filter 'kind:fidelity || kind:gatecheck' --timeout 30m

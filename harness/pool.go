@@ -12,15 +12,33 @@ import (
 // end of the run.
 type Pool struct {
 	mu    sync.Mutex
-	peers map[poolKey]*Peer
+	slots map[poolKey]*slot
 	// StartTimeout bounds a peer's start and hello.
 	StartTimeout time.Duration
 }
 
 type poolKey struct{ impl, role string }
 
+// slot holds one implementation and role's peer; its own lock lets the two sides of a cell
+// start their peers at the same time (a JVM takes half a second).
+type slot struct {
+	mu   sync.Mutex
+	peer *Peer
+}
+
 // NewPool returns an empty pool.
-func NewPool() *Pool { return &Pool{peers: map[poolKey]*Peer{}, StartTimeout: 30 * time.Second} }
+func NewPool() *Pool { return &Pool{slots: map[poolKey]*slot{}, StartTimeout: 30 * time.Second} }
+
+func (p *Pool) slot(k poolKey) *slot {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.slots[k]
+	if s == nil {
+		s = &slot{}
+		p.slots[k] = s
+	}
+	return s
+}
 
 var (
 	sharedPool     *Pool
@@ -52,11 +70,11 @@ const pingTimeout = 5 * time.Second
 // on a fresh peer. Roles keep the two sides of a cell in different processes, so blame is exact
 // and a blocked call on one side never stalls the other.
 func (p *Pool) Get(ctx context.Context, impl *Impl, role, cell string) (*Peer, *LateCrash, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	k := poolKey{impl.Name, role}
+	sl := p.slot(poolKey{impl.Name, role})
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
 	var late *LateCrash
-	if pr := p.peers[k]; pr != nil {
+	if pr := sl.peer; pr != nil {
 		if pr.lastCell == cell && pr.Alive() {
 			return pr, nil, nil
 		}
@@ -70,14 +88,14 @@ func (p *Pool) Get(ctx context.Context, impl *Impl, role, cell string) (*Peer, *
 		} else if pr.diedOnItsOwn() && pr.lastCell != "" {
 			late = &LateCrash{Cell: pr.lastCell, Found: cell, Fault: pr.deathFault("the time after the cell ended")}
 		}
-		delete(p.peers, k)
+		sl.peer = nil
 	}
 	pr, err := StartPeer(ctx, impl, role, p.StartTimeout)
 	if err != nil {
 		return nil, late, err
 	}
 	pr.lastCell = cell
-	p.peers[k] = pr
+	sl.peer = pr
 	return pr, late, nil
 }
 
@@ -88,15 +106,21 @@ func (p *Pool) Close() { _ = p.Shutdown() }
 // died on their own since (found by "the end of the run").
 func (p *Pool) Shutdown() []*LateCrash {
 	p.mu.Lock()
-	peers := p.peers
-	p.peers = map[poolKey]*Peer{}
+	slots := p.slots
+	p.slots = map[poolKey]*slot{}
 	p.mu.Unlock()
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
 		late []*LateCrash
 	)
-	for _, pr := range peers {
+	for _, sl := range slots {
+		sl.mu.Lock()
+		pr := sl.peer
+		sl.mu.Unlock()
+		if pr == nil {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

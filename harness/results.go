@@ -177,6 +177,11 @@ type BenchRecord struct {
 	Outcome Outcome `json:"outcome"`
 	Reason  string  `json:"reason,omitempty"`
 	Blame   string  `json:"blame,omitempty"`
+	// Repetitions is how many times the figure was measured (adaptive: until its confidence
+	// interval was within the target, or the most allowed).
+	Repetitions int `json:"repetitions,omitempty"`
+	// CI is the 95 % confidence interval reached by the gated figure (msg/s, or p50).
+	CI *CI `json:"ci95,omitempty"`
 	// Throughput, per second, measured at the receiver(s).
 	MsgPerSec *Stat `json:"msg_per_sec,omitempty"`
 	MBPerSec  *Stat `json:"mb_per_sec,omitempty"`
@@ -186,6 +191,15 @@ type BenchRecord struct {
 	P99US  *Stat `json:"p99_us,omitempty"`
 	P999US *Stat `json:"p999_us,omitempty"`
 	MaxUS  *Stat `json:"max_us,omitempty"`
+}
+
+// CI is a 95 % confidence interval of a figure's geometric mean over its repetitions (a t
+// interval on the logarithms: run-to-run noise on a shared machine is multiplicative).
+type CI struct {
+	Low  float64 `json:"low"`
+	High float64 `json:"high"`
+	// Rel is the relative half-width: the figure is known within ±Rel.
+	Rel float64 `json:"rel"`
 }
 
 // Bench is the results.json of a benchmark run.
@@ -202,12 +216,22 @@ type Bench struct {
 
 // BenchConfig says how the figures were taken.
 type BenchConfig struct {
-	Repetitions int    `json:"repetitions"`
-	WindowMS    int    `json:"window_ms"`
-	Sizes       []int  `json:"sizes"`
-	Quick       bool   `json:"quick"`
-	Interleaved bool   `json:"interleaved"`
-	Clock       string `json:"clock"` // where the clock runs, e.g. "inside the peer, from the first message"
+	// Profile is the configuration's name: default (what make run measures), full (the
+	// published report's), quick (CI's).
+	Profile string `json:"profile,omitempty"`
+	// Pairings: "linear" (each implementation with itself and both ways with libzmq) or "grid"
+	// (every ordered pairing).
+	Pairings string `json:"pairings,omitempty"`
+	// Repetitions is the most a figure gets; MinRepetitions the least, after which a figure
+	// whose 95 % confidence interval is within TargetCI (relative half-width) stops.
+	Repetitions    int     `json:"repetitions"`
+	MinRepetitions int     `json:"min_repetitions,omitempty"`
+	TargetCI       float64 `json:"target_ci,omitempty"`
+	WindowMS       int     `json:"window_ms"`
+	Sizes          []int   `json:"sizes"`
+	Quick          bool    `json:"quick"`
+	Interleaved    bool    `json:"interleaved"`
+	Clock          string  `json:"clock"` // where the clock runs, e.g. "inside the peer, from the first message"
 	// ControlRTTUS is, per implementation, the median round trip of one control request in
 	// microseconds: what the harness adds per request, paid only outside timed loops.
 	ControlRTTUS map[string]float64 `json:"control_rtt_us,omitempty"`

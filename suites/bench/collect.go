@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"sort"
 	"strings"
@@ -52,6 +53,8 @@ func Summarise(ms []Measurement) []harness.BenchRecord {
 		}
 		r.MsgPerSec, r.MBPerSec = stat(msg), stat(mb)
 		r.P50US, r.P90US, r.P99US, r.P999US, r.MaxUS = stat(p50), stat(p90), stat(p99), stat(p999), stat(max)
+		r.Repetitions = len(g)
+		r.CI = confidence(gatedValues(g))
 		out = append(out, r)
 	}
 	return out
@@ -68,6 +71,59 @@ func stat(v []float64) *harness.Stat {
 		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
 	}
 	return &harness.Stat{Median: med, Min: s[0], Max: s[len(s)-1], Values: v}
+}
+
+// gatedValues are the repetitions of the figure the gate judges first: msg/s for throughput,
+// the p50 half round trip for latency.
+func gatedValues(ms []Measurement) []float64 {
+	var v []float64
+	for _, m := range ms {
+		switch {
+		case m.Outcome != harness.Pass:
+		case m.Latency != nil:
+			v = append(v, m.Latency.P50)
+		default:
+			v = append(v, m.MsgPS)
+		}
+	}
+	return v
+}
+
+// tQuantile975 is Student's t 97.5 % quantile by degrees of freedom (1–30; beyond, 1.96).
+var tQuantile975 = []float64{0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+	2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+	2.060, 2.056, 2.052, 2.048, 2.045, 2.042}
+
+// confidence is the 95 % confidence interval of the geometric mean of positive values: a t
+// interval on their logarithms, since noise on a shared machine scales with the figure. Fewer
+// than two values have none.
+func confidence(v []float64) *harness.CI {
+	var logs []float64
+	for _, x := range v {
+		if x > 0 {
+			logs = append(logs, math.Log(x))
+		}
+	}
+	n := len(logs)
+	if n < 2 {
+		return nil
+	}
+	mean := 0.0
+	for _, l := range logs {
+		mean += l
+	}
+	mean /= float64(n)
+	ss := 0.0
+	for _, l := range logs {
+		ss += (l - mean) * (l - mean)
+	}
+	sd := math.Sqrt(ss / float64(n-1))
+	t := 1.96
+	if n-1 < len(tQuantile975) {
+		t = tQuantile975[n-1]
+	}
+	h := t * sd / math.Sqrt(float64(n))
+	return &harness.CI{Low: math.Exp(mean - h), High: math.Exp(mean + h), Rel: math.Exp(h) - 1}
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
@@ -121,6 +177,29 @@ func fmtRate(v float64) string {
 		return fmt.Sprintf("%.1f k", v/1e3)
 	}
 	return fmt.Sprintf("%.0f", v)
+}
+
+// FigureLine is a finished figure's line on the terminal: its median, repetitions and the
+// confidence reached, or why it has none.
+func FigureLine(r harness.BenchRecord) string {
+	who := fmt.Sprintf("%s→%s", r.Bind, r.Connect)
+	what := fmt.Sprintf("%s %s %s", r.Pattern, r.Transport, sizeLabel(r.Size))
+	if r.Subscribers > 0 {
+		what += fmt.Sprintf(" ×%d", r.Subscribers)
+	}
+	ci := ""
+	if r.CI != nil {
+		ci = fmt.Sprintf(", 95%% CI ±%.0f%%", 100*r.CI.Rel)
+	}
+	switch {
+	case r.Outcome != harness.Pass:
+		return fmt.Sprintf("%s %s %s: %s", r.Outcome, what, who, firstLine(r.Reason))
+	case r.P50US != nil:
+		return fmt.Sprintf("%s %s: p50 %.1f µs, p99 %.1f µs (median of %d%s)", what, who, r.P50US.Median, r.P99US.Median, r.Repetitions, ci)
+	case r.MsgPerSec != nil:
+		return fmt.Sprintf("%s %s: %s msg/s, %.1f MB/s (median of %d%s)", what, who, strings.TrimSpace(fmtRate(r.MsgPerSec.Median)), r.MBPerSec.Median, r.Repetitions, ci)
+	}
+	return fmt.Sprintf("%s %s: no figure", what, who)
 }
 
 // Line is the progress line of one measurement.

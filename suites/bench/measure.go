@@ -45,6 +45,7 @@ func Measure(ctx context.Context, pool *harness.Pool, k Key, bind, connect *harn
 	m := Measurement{Key: k, Outcome: harness.Pass}
 	cell := harness.NewCell(pool, k.Transport, bind, connect)
 	a := harness.Run(ctx, cell, func() {
+		cell.Warm(ctx)
 		switch k.Pattern {
 		case PushPull:
 			m.MsgPS, m.MBPS = throughput(ctx, cell, k, window)

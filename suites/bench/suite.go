@@ -47,7 +47,7 @@ func NewPlan(cfg Config) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Config: cfg, Notes: found.AbsentNotes()}
+	p := &Plan{Config: cfg, Notes: found.AbsentNotes(), started: time.Now()}
 	for _, im := range found.Impls {
 		h := found.Hellos[im.Name]
 		switch {
@@ -94,9 +94,14 @@ func (p *Plan) all() []*harness.Impl {
 
 func (p *Plan) pairings(pattern, transport string) [][2]*harness.Impl {
 	var out [][2]*harness.Impl
+	ref := p.reference()
 	for _, b := range p.Impls {
 		for _, c := range p.Impls {
 			if transport == harness.InProc && b != c {
+				continue
+			}
+			// Linear: each with itself, and each both ways with the reference.
+			if !p.Config.Grid && b != c && b != ref && c != ref {
 				continue
 			}
 			out = append(out, [2]*harness.Impl{b, c})
@@ -106,6 +111,20 @@ func (p *Plan) pairings(pattern, transport string) [][2]*harness.Impl {
 		out = append(out, [2]*harness.Impl{p.Ceiling, p.Ceiling})
 	}
 	return out
+}
+
+// reference is the implementation every other one is measured against in the linear
+// profile: libzmq when it runs here, else the first implementation.
+func (p *Plan) reference() *harness.Impl {
+	for _, im := range p.Impls {
+		if im.Name == harness.LibZMQ {
+			return im
+		}
+	}
+	if len(p.Impls) > 0 {
+		return p.Impls[0]
+	}
+	return nil
 }
 
 type group struct {
@@ -189,22 +208,14 @@ func (p *Plan) Build() error {
 	}
 	for _, sel := range p.Selected(match) {
 		gr, pairs, specLabels := sel.group, sel.Pairs, sel.Labels
-		p.total += len(pairs) * p.Config.Reps
-		budget := time.Duration(len(pairs)*p.Config.Reps) * (p.Config.Window + 30*time.Second)
+		p.total += len(pairs)
+		budget := time.Duration(len(pairs)*p.Config.MaxReps) * (p.Config.Window + 30*time.Second)
 		name := fmt.Sprintf("%s %s %s", gr.pattern, gr.transport, sizeLabel(gr.size))
 		if gr.subs > 0 {
 			name += fmt.Sprintf(" ×%d subscribers", gr.subs)
 		}
 		g.It(name, g.Serial, g.Label(specLabels...), g.SpecTimeout(budget), func(ctx g.SpecContext) {
-			for rep := 1; rep <= p.Config.Reps; rep++ {
-				for _, pr := range pairs {
-					k := Key{Pattern: gr.pattern, Transport: gr.transport, Bind: pr[0].Name, Connect: pr[1].Name, Size: gr.size, Subscribers: gr.subs}
-					m := measureIsolated(ctx, k, pr[0], pr[1], p.Config.Window)
-					m.Rep = rep
-					g.AddReportEntry(MeasurementEntry, m, g.ReportEntryVisibilityNever)
-					p.progress(m)
-				}
-			}
+			p.measureGroup(ctx, gr, pairs)
 		})
 	}
 	// The suite's self-checks (make bench-check) are the other specs a filter may select.
@@ -213,6 +224,54 @@ func (p *Plan) Build() error {
 	}
 	p.filter = filter
 	return nil
+}
+
+// measureGroup measures one group's pairings, interleaved within each repetition so that
+// slow drift of the machine hits every implementation alike. After MinReps, a pairing whose
+// figure's 95 % confidence interval is within the target leaves the rotation (its spread is
+// small enough to gate on); a pairing that produced no figure in a repetition is not
+// measured again after MinReps (its outcome is the result). Each finished figure is a line on
+// the terminal.
+func (p *Plan) measureGroup(ctx g.SpecContext, gr group, pairs [][2]*harness.Impl) {
+	type state struct {
+		ms     []Measurement
+		failed bool
+	}
+	st := make([]state, len(pairs))
+	pending := make([]int, len(pairs))
+	for i := range pairs {
+		pending[i] = i
+	}
+	for rep := 1; rep <= p.Config.MaxReps && len(pending) > 0; rep++ {
+		for _, i := range pending {
+			pr := pairs[i]
+			k := Key{Pattern: gr.pattern, Transport: gr.transport, Bind: pr[0].Name, Connect: pr[1].Name, Size: gr.size, Subscribers: gr.subs}
+			m := measureIsolated(ctx, k, pr[0], pr[1], p.Config.Window)
+			m.Rep = rep
+			g.AddReportEntry(MeasurementEntry, m, g.ReportEntryVisibilityNever)
+			st[i].ms = append(st[i].ms, m)
+			st[i].failed = st[i].failed || m.Outcome != harness.Pass
+		}
+		var next []int
+		for _, i := range pending {
+			done := rep >= p.Config.MinReps && (st[i].failed || withinTarget(st[i].ms, p.Config.TargetCI))
+			if done || rep == p.Config.MaxReps {
+				p.progress(st[i].ms)
+				continue
+			}
+			next = append(next, i)
+		}
+		pending = next
+	}
+}
+
+// withinTarget reports whether a figure's repetitions have reached the target confidence.
+func withinTarget(ms []Measurement, target float64) bool {
+	if target <= 0 {
+		return false
+	}
+	ci := confidence(gatedValues(ms))
+	return ci != nil && ci.Rel <= target
 }
 
 // measureIsolated runs one measurement in peer processes started for it alone, and ends them
@@ -232,16 +291,15 @@ func measureIsolated(ctx context.Context, k Key, bind, connect *harness.Impl, wi
 	return m
 }
 
-func (p *Plan) progress(m Measurement) {
-	if p.started.IsZero() {
-		p.started = time.Now()
-	}
+// progress reports one finished figure.
+func (p *Plan) progress(ms []Measurement) {
 	n := p.done.Add(1)
-	matrix.Emit(matrix.Event{Kind: "figure", Suite: "bench", Outcome: m.Outcome,
-		Line: fmt.Sprintf("bench [%d/%d, %s elapsed] %s", n, p.total, time.Since(p.started).Round(time.Second), Line(m))})
+	rec := Summarise(ms)[0]
+	matrix.Emit(matrix.Event{Kind: "figure", Suite: "bench", Outcome: rec.Outcome,
+		Line: fmt.Sprintf("bench [%d/%d, %s] %s", n, p.total, time.Since(p.started).Round(time.Second), FigureLine(rec))})
 }
 
-// Total is the number of measurements the label filter selects.
+// Total is the number of figures the label filter selects.
 func (p *Plan) Total() int { return p.total }
 
 // Write gathers the measurements of the report and writes results.json and bench.txt.
@@ -265,7 +323,8 @@ func (p *Plan) Write(r types.Report) (string, error) {
 	res := harness.Bench{Schema: harness.BenchSchema, Generated: time.Now().UTC().Format(time.RFC3339), Env: env,
 		Implementations: p.Hellos, Records: Summarise(ms), Notes: p.Notes,
 		Selection: harness.Selection{Filter: p.filter, Cells: p.total},
-		Config: harness.BenchConfig{Repetitions: p.Config.Reps, WindowMS: int(p.Config.Window.Milliseconds()),
+		Config: harness.BenchConfig{Profile: p.Config.Profile, Pairings: p.Config.Pairings(), Repetitions: p.Config.MaxReps,
+			MinRepetitions: p.Config.MinReps, TargetCI: p.Config.TargetCI, WindowMS: int(p.Config.Window.Milliseconds()),
 			Sizes: p.Config.Sizes, Quick: p.Config.Quick, Interleaved: true,
 			Clock:        "inside the peer: throughput from the first message received (as libzmq's local_thr), latency as half round trips",
 			ControlRTTUS: p.ControlRTTUS}}
