@@ -116,6 +116,11 @@ type ExpectationRef struct {
 	Reason       string `json:"reason"`
 	Link         string `json:"link"`
 	Intermittent bool   `json:"intermittent,omitempty"`
+	// Impls are the implementations the entry names (its bind, connect and version keys):
+	// whose known failure it is. Empty: every implementation in the cell.
+	Impls []string `json:"impls,omitempty"`
+	// Where is the entry's file and line.
+	Where string `json:"where,omitempty"`
 }
 
 // Env is the environment a run happened in: what a reader needs to reproduce a figure.

@@ -35,6 +35,26 @@ type Expectation struct {
 	file         string
 }
 
+// Impls are the implementations an entry names: its bind and connect (when not "*") and the
+// implementations of its version keys ("pyzmq/libzmq" names pyzmq). Sorted, unique.
+func (e *Expectation) Impls() []string {
+	set := map[string]bool{}
+	for _, v := range []string{e.Bind, e.Connect} {
+		if v != "*" && v != "" {
+			set[v] = true
+		}
+	}
+	for k := range e.Versions {
+		set[strings.TrimSuffix(k, "/libzmq")] = true
+	}
+	var out []string
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Where names the entry's file and line.
 func (e *Expectation) Where() string { return fmt.Sprintf("%s:%d", e.file, e.line) }
 

@@ -199,7 +199,8 @@ func (r *Run) judge(st started, level scenarios.Level, a harness.Attempt, steps 
 		rec.Steps = lastN(steps, 8)
 	}
 	if j.Match != nil {
-		rec.Expectation = &harness.ExpectationRef{Reason: j.Match.Reason, Link: j.Match.Link, Intermittent: j.Match.Intermittent}
+		rec.Expectation = &harness.ExpectationRef{Reason: j.Match.Reason, Link: j.Match.Link, Intermittent: j.Match.Intermittent,
+			Impls: j.Match.Impls(), Where: j.Match.Where()}
 	}
 	return rec
 }
