@@ -6,8 +6,9 @@ loop writes to stdout; async jobs (send, recv, batches, bench) run in threads an
 reply to "wait". Bytes travel as base64 strings, as Go's encoding/json writes []byte.
 Diagnostics go to stderr. Python 3.8+, standard library and pyzmq only.
 
-The normative description is harness/peer (protocol.go, server.go, bench.go, plan.go); the
-comments below say where this peer has to choose something the Go source leaves open.
+The normative description is docs/peer-protocol.md; harness/peer (protocol.go, server.go,
+bench.go, plan.go, digest.go) is the Go reference, and the comments below say where this peer has
+to choose something neither spells out.
 """
 
 import base64
@@ -127,7 +128,12 @@ def _errno_map():
                       ("ENAMETOOLONG", NAMETOOLONG),
                       # The transport is not built into this libzmq (ipc in Windows wheels):
                       # "the binding lacks the ... transport".
-                      ("EPROTONOSUPPORT", UNSUPPORTED)):
+                      ("EPROTONOSUPPORT", UNSUPPORTED),
+                      # The socket type cannot do that (send on a SUB), the option is not
+                      # there, the peer speaks an incompatible protocol: the libzmq Go peer
+                      # maps these to unsupported too (docs/peer-protocol.md, errno table).
+                      ("ENOTSUP", UNSUPPORTED), ("ENOPROTOOPT", UNSUPPORTED),
+                      ("ENOCOMPATPROTO", UNSUPPORTED)):
         for num in (getattr(zmq, name, None), getattr(errno, name, None)):
             if isinstance(num, int):
                 m.setdefault(num, cat)

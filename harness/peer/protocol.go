@@ -69,7 +69,9 @@ const (
 	ErrOther       = "other"       // anything else; Message says what
 )
 
-// Request is one line sent to a peer. Fields not used by an op are omitted.
+// Request is one line sent to a peer. Fields not used by an op are omitted. Which fields an op
+// requires (answered with ErrProtocol when missing) is in the document's Operations table and
+// in checkRequired (required.go).
 type Request struct {
 	ID int64  `json:"id"`
 	Op string `json:"op"`

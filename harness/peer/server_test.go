@@ -47,6 +47,11 @@ func serve(t *testing.T) *served {
 		}
 	}()
 	t.Cleanup(func() {
+		// quit closes the sockets: go-zeromq's inproc names are process-wide, and the next
+		// test (or -count run) binds them again.
+		if !t.Failed() {
+			s.ok(peer.Request{Op: peer.OpQuit})
+		}
 		_ = inW.Close()
 		select {
 		case <-s.done:
