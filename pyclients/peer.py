@@ -186,19 +186,25 @@ _LEN = struct.Struct(">I")
 _SEQ = struct.Struct(">Q")
 
 
-def digest_into(buf, off, frames):
+def digest_into(buf, off, frames, _crc32=zlib.crc32, _len=_LEN.pack, _seq=_SEQ.unpack_from,
+                _pack=_DIGEST.pack_into):
     """Writes the digest of one message (a list of bytes-like frames) at buf[off:off+16]:
     seq from the first frame of at least HEADER_LEN bytes (NO_SEQ if none), the CRC-32 of each
-    frame's big-endian uint32 length followed by its bytes, and the frame count."""
+    frame's big-endian uint32 length followed by its bytes, and the frame count. The helpers
+    are bound as defaults (local lookups): this runs once per message of a volume case."""
+    if len(frames) == 1:  # the common case, without the loop
+        f = frames[0]
+        n = len(f)
+        _pack(buf, off, _seq(f)[0] if n >= HEADER_LEN else NO_SEQ, _crc32(f, _crc32(_len(n))), 1)
+        return
     seq = NO_SEQ
     crc = 0
-    crc32 = zlib.crc32
     for f in frames:
         n = len(f)
         if seq == NO_SEQ and n >= HEADER_LEN:
-            seq = _SEQ.unpack_from(f)[0]
-        crc = crc32(f, crc32(_LEN.pack(n), crc))
-    _DIGEST.pack_into(buf, off, seq, crc, len(frames))
+            seq = _seq(f)[0]
+        crc = _crc32(f, _crc32(_len(n), crc))
+    _pack(buf, off, seq, crc, len(frames))
 
 
 def digest_of(frames):

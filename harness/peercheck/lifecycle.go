@@ -11,12 +11,12 @@ import (
 func checkQuit(c *checkCtx) {
 	raw := rawSession(c, "quit")
 	defer raw.kill()
-	m, _, err := raw.call(map[string]any{"id": 3, "op": peer.OpQuit}, 10*time.Second)
+	m, _, err := raw.call(map[string]any{"id": 4, "op": peer.OpQuit}, 10*time.Second)
 	if err != nil {
 		c.problem(peer.OpQuit, Mandatory, fmt.Sprintf("quit: %v; last stderr: %q", err, raw.stderr.last()), "answer quit, then exit 0", "operations")
 		return
 	}
-	(&fieldCheck{c: c, op: peer.OpQuit, anchor: "operations"}).envelope(m, 3)
+	(&fieldCheck{c: c, op: peer.OpQuit, anchor: "operations"}).envelope(m, 4)
 	exitsZero(c, raw, peer.OpQuit, "after answering quit")
 }
 
@@ -52,7 +52,7 @@ func rawSession(c *checkCtx, what string) *rawPeer {
 		if i == 1 {
 			sock, _ := m["socket"].(string)
 			ep := c.endpoint(c.transport())
-			if _, _, err := raw.call(map[string]any{"id": 10, "op": peer.OpBind, "socket": sock, "endpoint": ep}, 10*time.Second); err != nil {
+			if _, _, err := raw.call(map[string]any{"id": 3, "op": peer.OpBind, "socket": sock, "endpoint": ep}, 10*time.Second); err != nil {
 				raw.kill()
 				c.problem(peer.OpBind, Mandatory, fmt.Sprintf("before checking %s: bind: %v", what, err), "", "operations")
 				c.stop()

@@ -81,13 +81,13 @@ type CheckResult struct {
 // Report is everything check-peer found about one peer command.
 type Report struct {
 	Command  []string
-	Hello    *hello
+	Peer     *PeerInfo // who the peer said it is (nil if it never started)
 	Findings []Finding
 	Checks   []CheckResult
 }
 
-// hello is the part of the peer's hello the report prints.
-type hello struct {
+// PeerInfo is the part of the peer's hello the report prints.
+type PeerInfo struct {
 	Name, Version, Libzmq, Runtime, OS, Language string
 	Transports                                   []string
 }
@@ -135,7 +135,7 @@ func (r *Report) Lines() []string {
 // Write prints the report: who the peer is, one line per finding, the checks that ran when
 // verbose, and a summary line.
 func (r *Report) Write(w io.Writer, verbose bool) {
-	if h := r.Hello; h != nil {
+	if h := r.Peer; h != nil {
 		lz := ""
 		if h.Libzmq != "" {
 			lz = ", libzmq " + h.Libzmq

@@ -185,7 +185,7 @@ func (r *runner) livePeer(c *checkCtx) *harness.Peer {
 	if r.hello == nil {
 		r.hello = p.Hello
 		h := p.Hello
-		r.report.Hello = &hello{Name: h.Name, Version: h.Version, Libzmq: h.Libzmq, Runtime: h.Runtime,
+		r.report.Peer = &PeerInfo{Name: h.Name, Version: h.Version, Libzmq: h.Libzmq, Runtime: h.Runtime,
 			OS: h.OS, Language: h.Language, Transports: h.Caps.Transports}
 	}
 	return p
