@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 import unittest
+import zlib
 
 PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer.py")
 REPLY_TIMEOUT = 15.0  # seconds for any one reply
@@ -42,6 +43,19 @@ def reference_fill(size, seq, frame):
     for k in range(start, size):
         b[k] = (seq * 131 + frame * 17 + k) % 256
     return bytes(b)
+
+
+def reference_digest(frames):
+    """digest.go's DigestOf, written out the slow way, independently of peer.py: seq from the
+    first frame of 12+ bytes, CRC-32 of (u32 length + bytes) per frame, frame count."""
+    seq = (1 << 64) - 1
+    data = b""
+    for f in frames:
+        if seq == (1 << 64) - 1 and len(f) >= 12:
+            seq = int.from_bytes(f[:8], "big")
+        data += len(f).to_bytes(4, "big") + f
+    crc = zlib.crc32(data) & 0xFFFFFFFF
+    return seq.to_bytes(8, "big") + crc.to_bytes(4, "big") + len(frames).to_bytes(4, "big")
 
 
 class Peer:
@@ -465,6 +479,115 @@ class PeerTest(unittest.TestCase):
         self.assertEqual(rep["error"]["category"], "again")
         self.assertEqual(p.error("bench", socket=pull, bench={"mode": "warp"}), "inval")
         self.assertEqual(p.error("bench", socket=pull), "protocol")
+
+    # digest mode -------------------------------------------------------------------------------
+
+    def test_digest_golden(self):
+        # The same hex strings are asserted by harness/peer/digest_test.go (TestDigestGolden).
+        golden = [
+            ([b"topic", reference_fill(20, 41207, 3)], "000000000000a0f727c3313c00000002"),
+            ([b"", b"ab"], "ffffffffffffffff3f54e68a00000002"),
+            ([], "ffffffffffffffff0000000000000000"),
+            ([b"ab", b"c"], "ffffffffffffffff8cff5e3200000002"),
+            ([b"a", b"bc"], "ffffffffffffffff0a181b8a00000002"),
+        ]
+        sys.path.insert(0, os.path.dirname(PEER))
+        try:
+            import peer as peer_module
+        finally:
+            sys.path.pop(0)
+        for frames, want in golden:
+            self.assertEqual(reference_digest(frames).hex(), want, frames)
+            self.assertEqual(peer_module.digest_of(frames).hex(), want, frames)
+
+    def digest_pair(self, name):
+        p = self.peer
+        a = p.socket("PAIR")
+        p.bind(a, "inproc://" + name)
+        b = p.socket("PAIR")
+        p.ok("connect", socket=b, endpoint="inproc://" + name)
+        return a, b
+
+    def test_recv_batch_digest(self):
+        p = self.peer
+        a, b = self.digest_pair("digest")
+        sizes = [3, 12, 40]
+        plan = {"count": 300, "start": 41200, "sizes": sizes, "prefix": [b64(b"t")]}
+        self.assertEqual(p.ok("send_batch", socket=b, plan=plan, timeout_ms=5000)["sent"], 300)
+        rep = p.ok("recv_batch", socket=a, count=300, digest=True, timeout_ms=5000)
+        self.assertNotIn("messages", rep)
+        d = unb64(rep["digest"])
+        self.assertEqual(len(d), 300 * 16)
+        for i in range(300):
+            frames = [b"t"] + [reference_fill(n, 41200 + i, j) for j, n in enumerate(sizes)]
+            self.assertEqual(d[16 * i:16 * i + 16], reference_digest(frames), "message %d" % i)
+            self.assertEqual(struct.unpack(">Q", d[16 * i:16 * i + 8])[0], 41200 + i)
+
+    def test_recv_batch_digest_partial_and_async(self):
+        p = self.peer
+        a, b = self.digest_pair("digest-partial")
+        msgs = [[b"x"], [b"", reference_fill(12, 7, 0)]]
+        for m in msgs:
+            p.ok("send", socket=b, frames=[b64(f) for f in m], timeout_ms=1000)
+        t0 = time.monotonic()
+        rep = p.request("recv_batch", socket=a, count=3, digest=True, timeout_ms=200)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.1)
+        self.assertFalse(rep["ok"])
+        self.assertEqual(rep["error"]["category"], "again")
+        self.assertNotIn("messages", rep)
+        self.assertEqual(unb64(rep["digest"]), b"".join(reference_digest(m) for m in msgs))
+        # Nothing arrived: no digest at all, as no "messages" in the other mode.
+        rep = p.request("recv_batch", socket=a, count=1, digest=True, timeout_ms=0)
+        self.assertEqual(rep["error"]["category"], "again")
+        self.assertNotIn("digest", rep)
+        # As an async job, with more messages than the first buffer holds.
+        n = 70000
+        job = p.ok("recv_batch", socket=a, count=n, digest=True, timeout_ms=5000,
+                   **{"async": True})["job"]
+        p.ok("send_batch", socket=b, plan={"count": n, "size": 16}, timeout_ms=5000)
+        r = p.wait(job)
+        self.assertTrue(r["ok"], r.get("error"))
+        d = unb64(r["digest"])
+        self.assertEqual(len(d), 16 * n)
+        for i in (0, 1, 65535, 65536, n - 1):
+            self.assertEqual(d[16 * i:16 * i + 16], reference_digest([reference_fill(16, i, 0)]))
+
+    # ping and required fields ------------------------------------------------------------------
+
+    def test_ping(self):
+        rep = self.peer.ok("ping")
+        self.assertEqual(set(rep), {"id", "ok"})
+
+    def test_missing_fields_are_protocol_errors(self):
+        p = self.peer
+        s = p.socket("PAIR")
+        cases = [
+            ("socket", {}, 'missing "type"'),
+            ("bind", {"socket": s}, 'missing "endpoint"'),
+            ("connect", {"socket": s}, 'missing "endpoint"'),
+            ("unbind", {"socket": s}, 'missing "endpoint"'),
+            ("disconnect", {"socket": s}, 'missing "endpoint"'),
+            ("setopt", {"socket": s, "value": 1}, 'missing "name"'),
+            ("setopt", {"socket": s, "name": "linger"}, 'missing "value"'),
+            ("getopt", {"socket": s}, 'missing "name"'),
+            ("send", {"socket": s}, 'missing "frames"'),
+            ("send", {"frames": [b64(b"x")]}, 'missing "socket"'),
+            ("send_batch", {"socket": s, "plan": {"count": 1, "size": 1}, "messages": []},
+             'both "plan" and "messages"'),
+            ("bench", {"socket": s}, 'missing "bench"'),
+            ("wait", {}, 'missing "job"'),
+            ("cancel", {}, 'missing "job"'),
+        ]
+        for op, fields, want in cases:
+            rep = p.request(op, **fields)
+            self.assertFalse(rep["ok"], (op, fields))
+            self.assertEqual(rep["error"]["category"], "protocol", (op, fields, rep))
+            self.assertIn(want, rep["error"]["message"], (op, fields))
+        # 0 and false are values, not missing ones.
+        p.ok("setopt", socket=s, name="linger", value=0)
+        p.ok("setopt", socket=s, name="immediate", value=False)
+        self.assertEqual(p.error("wait", job=-1), "inval")
+        p.ok("ping")
 
     # protocol errors ---------------------------------------------------------------------------
 

@@ -36,7 +36,24 @@ const (
 	OpCancel     = "cancel"
 	OpClose      = "close"
 	OpQuit       = "quit"
+	// OpPing answers {"ok":true} and does nothing else: the harness sends it at a peer's first
+	// use in each cell, to find a peer that died between cells before a case blames a binding.
+	OpPing = "ping"
 )
+
+// OptionalOps are the ops a peer may leave out (docs/peer-protocol.md, "Mandatory and
+// optional"). A peer without one answers it with a protocol error; the harness then treats the
+// feature as not supported (the case that needs it is skipped with that reason) instead of as
+// a defect. Every other op is mandatory: a protocol error there fails the cell. The digest
+// flag of recv_batch is optional in the same way; a peer without it ignores the flag and
+// answers "messages" as before.
+var OptionalOps = []string{OpBench, OpPing}
+
+// MandatoryOps are the ops every peer implements, in the order the document lists them. A
+// binding that lacks what an op does (go-zeromq has no unbind) still implements the op: it
+// answers the binding's refusal (unsupported), which is data, not a protocol error.
+var MandatoryOps = []string{OpHello, OpSocket, OpBind, OpConnect, OpUnbind, OpDisconnect, OpSetOpt,
+	OpGetOpt, OpSend, OpRecv, OpSendBatch, OpRecvBatch, OpWait, OpCancel, OpClose, OpQuit}
 
 // Error categories (CASES.md part Q): bindings' errors are compared by category, never by text.
 const (
@@ -52,7 +69,9 @@ const (
 	ErrOther       = "other"       // anything else; Message says what
 )
 
-// Request is one line sent to a peer. Fields not used by an op are omitted.
+// Request is one line sent to a peer. Fields not used by an op are omitted. Which fields an op
+// requires (answered with ErrProtocol when missing) is in the document's Operations table and
+// in checkRequired (required.go).
 type Request struct {
 	ID int64  `json:"id"`
 	Op string `json:"op"`
@@ -76,6 +95,9 @@ type Request struct {
 	Bench     *BenchSpec `json:"bench,omitempty"`    // OpBench
 	Job       int64      `json:"job,omitempty"`      // wait/cancel
 	LingerMS  *int64     `json:"linger_ms,omitempty"`
+	// Digest asks recv_batch to answer Reply.Digest (16 bytes a message, see DigestOf)
+	// instead of Reply.Messages. Optional: a peer without it ignores the flag.
+	Digest bool `json:"digest,omitempty"`
 }
 
 // Reply is one line a peer answers with, carrying the request's ID.
@@ -84,15 +106,18 @@ type Reply struct {
 	OK    bool       `json:"ok"`
 	Error *WireError `json:"error,omitempty"`
 
-	Hello    *Hello       `json:"hello,omitempty"`
-	Socket   string       `json:"socket,omitempty"`
-	Endpoint string       `json:"endpoint,omitempty"`
-	Value    any          `json:"value,omitempty"`
-	Frames   [][]byte     `json:"frames,omitempty"`
-	Messages [][][]byte   `json:"messages,omitempty"` // recv_batch: received so far, also on error
-	Sent     int          `json:"sent,omitempty"`     // send_batch: accepted so far, also on error
-	Job      int64        `json:"job,omitempty"`
-	Bench    *BenchResult `json:"bench,omitempty"`
+	Hello    *Hello     `json:"hello,omitempty"`
+	Socket   string     `json:"socket,omitempty"`
+	Endpoint string     `json:"endpoint,omitempty"`
+	Value    any        `json:"value,omitempty"`
+	Frames   [][]byte   `json:"frames,omitempty"`
+	Messages [][][]byte `json:"messages,omitempty"` // recv_batch: received so far, also on error
+	// Digest answers a recv_batch with "digest": DigestLen bytes per message received so far
+	// (also on error), in arrival order; decode with DecodeDigests.
+	Digest []byte       `json:"digest,omitempty"`
+	Sent   int          `json:"sent,omitempty"` // send_batch: accepted so far, also on error
+	Job    int64        `json:"job,omitempty"`
+	Bench  *BenchResult `json:"bench,omitempty"`
 }
 
 // WireError is a refusal by the binding or the peer. It is data: a case may expect it.

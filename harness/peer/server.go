@@ -69,6 +69,9 @@ type job struct {
 }
 
 func (s *server) handle(req *Request) Reply {
+	if err := checkRequired(req); err != nil {
+		return fail(err)
+	}
 	if req.Async {
 		switch req.Op {
 		case OpSend, OpRecv, OpSendBatch, OpRecvBatch, OpBench:
@@ -146,6 +149,8 @@ func (s *server) socket(req *Request) (Socket, error) {
 
 func (s *server) run(req *Request, cancel *atomic.Bool) Reply {
 	switch req.Op {
+	case OpPing:
+		return Reply{OK: true}
 	case OpHello:
 		h := s.backend.Info()
 		h.Protocol = Version
@@ -204,8 +209,14 @@ func (s *server) run(req *Request, cancel *atomic.Bool) Reply {
 	case OpDisconnect:
 		return done(sock.Disconnect(req.Endpoint))
 	case OpSetOpt:
+		if err := knownOption(req.Name); err != nil {
+			return fail(err)
+		}
 		return done(sock.SetOption(req.Name, req.Value))
 	case OpGetOpt:
+		if err := knownOption(req.Name); err != nil {
+			return fail(err)
+		}
 		v, err := sock.GetOption(req.Name)
 		if err != nil {
 			return fail(err)
@@ -246,6 +257,16 @@ func (s *server) run(req *Request, cancel *atomic.Bool) Reply {
 	return fail(Errorf(ErrProtocol, "unknown op %q", req.Op))
 }
 
+// knownOption answers an option name outside the protocol's Options with unsupported, as the
+// document promises, whatever the backend would say: the Go adapters answer names they do
+// not know with inval, which a case would read as "the binding refused this value".
+func knownOption(name string) error {
+	if _, ok := Options[name]; !ok {
+		return Errorf(ErrUnsupported, "unknown option %q (not in the protocol's option table)", name)
+	}
+	return nil
+}
+
 func done(err error) Reply {
 	if err != nil {
 		return fail(err)
@@ -282,23 +303,43 @@ func sendBatch(sock Socket, req *Request, cancel *atomic.Bool) Reply {
 	return Reply{OK: true, Sent: n}
 }
 
+// recvBatch receives req.Count messages, each within the request's timeout, and answers them
+// (or, in digest mode, their digests), also on error: what arrived before it.
 func recvBatch(sock Socket, req *Request, cancel *atomic.Bool) Reply {
 	t := timeout(req)
-	msgs := make([][][]byte, 0, req.Count)
-	for len(msgs) < req.Count {
+	var keep func(m [][]byte)
+	var msgs [][][]byte
+	var digest []byte
+	if req.Digest {
+		// The message is reduced to 16 bytes and never touched again, so its buffers can go
+		// back to a socket that reuses them.
+		recycle := recyclerOf(sock)
+		digest = make([]byte, 0, min(req.Count, 1<<20)*DigestLen)
+		keep = func(m [][]byte) {
+			digest = AppendDigest(digest, m)
+			recycle(m)
+		}
+	} else {
+		msgs = make([][][]byte, 0, min(req.Count, 1<<20))
+		keep = func(m [][]byte) { msgs = append(msgs, m) }
+	}
+	reply := func(r Reply) Reply {
+		r.Messages, r.Digest = msgs, digest
+		return r
+	}
+	for n := 0; n < req.Count; n++ {
 		if cancel.Load() {
-			return Reply{OK: false, Messages: msgs, Error: Errorf(ErrAgain, "recv_batch cancelled after %d", len(msgs))}
+			return reply(Reply{OK: false, Error: Errorf(ErrAgain, "recv_batch cancelled after %d", n)})
 		}
 		m, err := sock.Recv(t)
 		if err != nil {
 			r := fail(err)
-			r.Messages = msgs
-			r.Error.Message = fmt.Sprintf("after %d of %d messages: %s", len(msgs), req.Count, r.Error.Message)
-			return r
+			r.Error.Message = fmt.Sprintf("after %d of %d messages: %s", n, req.Count, r.Error.Message)
+			return reply(r)
 		}
-		msgs = append(msgs, m)
+		keep(m)
 	}
-	return Reply{OK: true, Messages: msgs}
+	return reply(Reply{OK: true})
 }
 
 // ProbeTransports checks, by binding a PAIR and carrying one message, which transports work
