@@ -60,7 +60,7 @@ func (f *Fault) Error() string {
 func telling(s string) string {
 	lines := strings.Split(s, "\n")
 	for i := len(lines) - 1; i >= 0; i-- {
-		if l := strings.TrimSpace(lines[i]); strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ") {
+		if l := strings.TrimSpace(lines[i]); isHeadline(l) {
 			return l
 		}
 	}
@@ -77,11 +77,15 @@ func lastLine(s string) string {
 	return ""
 }
 
-// tailBuffer keeps the last bytes a peer wrote to stderr, for fault reports.
+// tailBuffer keeps the last bytes a peer wrote to stderr, for fault reports, and the first
+// line that explains a death ("panic: …", "fatal error: …"): a Go crash's goroutine dump can
+// be far longer than the tail and push its headline out of it.
 type tailBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-	max int
+	mu       sync.Mutex
+	buf      []byte
+	max      int
+	line     []byte // the line being written
+	headline string
 }
 
 func (t *tailBuffer) Write(p []byte) (int, error) {
@@ -91,12 +95,38 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 	if len(t.buf) > t.max {
 		t.buf = append([]byte(nil), t.buf[len(t.buf)-t.max:]...)
 	}
+	if t.headline == "" {
+		t.line = append(t.line, p...)
+		for {
+			i := bytes.IndexByte(t.line, '\n')
+			if i < 0 {
+				if len(t.line) > 4096 { // no line that long explains anything
+					t.line = t.line[:0]
+				}
+				break
+			}
+			if l := strings.TrimSpace(string(t.line[:i])); isHeadline(l) {
+				t.headline = l
+				t.line = nil
+				break
+			}
+			t.line = t.line[i+1:]
+		}
+	}
 	return len(p), nil
 }
 
+func isHeadline(l string) bool {
+	return strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ")
+}
+
+// String is the tail, preceded by the crash's headline when the tail no longer holds it.
 func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.headline != "" && !bytes.Contains(t.buf, []byte(t.headline)) {
+		return t.headline + "\n…\n" + string(t.buf)
+	}
 	return string(t.buf)
 }
 
@@ -317,7 +347,7 @@ func (p *Peer) fault(kind FaultKind, step, detail string) *Fault {
 // anything — ok, or a protocol error from an older peer that lacks ping — is alive; a crash,
 // hang or garbage is returned as the *Fault.
 func (p *Peer) Ping(ctx context.Context, timeout time.Duration) *Fault {
-	_, err := p.call(ctx, peer.Request{Op: "ping"}, timeout, "ping")
+	_, err := p.call(ctx, peer.Request{Op: peer.OpPing}, timeout, "ping")
 	var f *Fault
 	if errors.As(err, &f) {
 		return f

@@ -60,14 +60,19 @@ func (r *Recorder) Summary() *peer.Latency {
 		return &peer.Latency{}
 	}
 	q := r.h.ValueAtPercentilesSlice([]float64{50, 90, 99, 99.9})
+	// The histogram answers with the upper edge of a value's bucket, which can lie a little
+	// above the exact maximum (p999 73.138 ms against a max of 73.108 ms, seen): clamp every
+	// quantile into [min, max] so that no report shows a p999 above the max.
+	lo, hi := float64(r.min), float64(r.max)
+	clamp := func(v float64) float64 { return min(max(v, lo), hi) }
 	return &peer.Latency{
 		Count: n,
-		Mean:  r.h.Mean(),
-		P50:   float64(q[0]),
-		P90:   float64(q[1]),
-		P99:   float64(q[2]),
-		P999:  float64(q[3]),
-		Min:   float64(r.min),
-		Max:   float64(r.max),
+		Mean:  clamp(r.h.Mean()),
+		P50:   clamp(float64(q[0])),
+		P90:   clamp(float64(q[1])),
+		P99:   clamp(float64(q[2])),
+		P999:  clamp(float64(q[3])),
+		Min:   lo,
+		Max:   hi,
 	}
 }

@@ -39,7 +39,7 @@ func category(err error) string {
 		return peer.ErrInval
 	case zmq.Errno(syscall.ENAMETOOLONG):
 		return peer.ErrNameTooLong
-	case zmq.ENOTSUP, zmq.EPROTONOSUPPORT, zmq.ENOCOMPATPROTO:
+	case zmq.ENOTSUP, zmq.EPROTONOSUPPORT, zmq.ENOCOMPATPROTO, zmq.Errno(syscall.ENOPROTOOPT):
 		return peer.ErrUnsupported
 	}
 	return peer.ErrOther
