@@ -1,0 +1,8 @@
+package netsim
+
+// Internals the external tests check.
+var (
+	NetemArgs    = netemArgs
+	HTBClassArgs = htbClassArgs
+	FreeBlock    = freeBlock
+)
