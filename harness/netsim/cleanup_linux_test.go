@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -240,5 +241,58 @@ var _ = Describe("cleanup", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(removed).To(ContainElement(run))
 		expectGone(run)
+	}, SpecTimeout(time.Minute))
+})
+
+var _ = Describe("the tun backend's shaper", func() {
+	It("cuts the path when it dies, and Sweep then removes even a persistent run", func(ctx SpecContext) {
+		requireNetsim()
+		n, err := netsim.New(netsim.Options{Backend: netsim.BackendTun, Persist: true, Scenario: netsim.Scenario{Delay: 5 * time.Millisecond}})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() { _ = netsim.Down(n.Run) })
+		addr := tcpServer(n.B, func(c net.Conn) { c.Close() })
+		c, err := dialFrom(n.A, addr, 5*time.Second)
+		Expect(err).NotTo(HaveOccurred())
+		c.Close()
+		ri, _ := runInfo(n.Run)
+		Expect(ri.Orphan).To(BeFalse(), ri.Why)
+
+		pid := shaperPID(n.Run)
+		Expect(pid).To(BeNumerically(">", 0))
+		Expect(syscall.Kill(pid, syscall.SIGKILL)).To(Succeed())
+		Eventually(func() bool { return gone(pid) }).WithTimeout(5 * time.Second).Should(BeTrue())
+		// Fail closed: with its TUN gone the router answers "unreachable" instead of
+		// forwarding unshaped.
+		Eventually(func() error {
+			c, err := dialFrom(n.A, addr, 2*time.Second)
+			if err == nil {
+				c.Close()
+			}
+			return err
+		}).WithTimeout(10 * time.Second).Should(MatchError(syscall.EHOSTUNREACH))
+
+		ri, _ = runInfo(n.Run)
+		Expect(ri.Orphan).To(BeTrue())
+		Expect(ri.Why).To(ContainSubstring("shaper"))
+		removed, err := netsim.Sweep()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(removed).To(ContainElement(n.Run))
+		expectGone(n.Run)
+	}, SpecTimeout(time.Minute))
+})
+
+var _ = Describe("the netem backend's commands", func() {
+	It("are accepted by tc for every named scenario (where the kernel lacks netem, tc still parses them first)", func(ctx SpecContext) {
+		n := newNetwork(netsim.Scenario{})
+		dev := netsim.Prefix + n.Run + "ra"
+		for _, s := range append(netsim.Named, scenario("50ms-jitter10ms-0.5%-reorder10%")) {
+			for _, verb := range []string{"replace"} {
+				out, err := exec.Command("tc", netsim.NetemArgs(verb, n.Router.NS, dev, s.Steady())...).CombinedOutput()
+				if err != nil {
+					// The kernel's answer, after tc's own parser took the line.
+					Expect(string(out)).To(ContainSubstring("Specified qdisc kind is unknown"), "%s: %v", s.Name(), err)
+				}
+			}
+		}
 	}, SpecTimeout(time.Minute))
 })

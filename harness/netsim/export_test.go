@@ -6,3 +6,6 @@ var (
 	HTBClassArgs = htbClassArgs
 	FreeBlock    = freeBlock
 )
+
+// Steady is the scenario without its partition.
+func (s Scenario) Steady() Scenario { return s.steady() }

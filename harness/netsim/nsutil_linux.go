@@ -175,7 +175,9 @@ func deleteNS(name string) error {
 	if err != nil {
 		return fmt.Errorf("netsim: stat namespace %s: %w", name, err)
 	}
-	if err := netns.DeleteNamed(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+	// Another sweeper may be removing it at the same moment: only an error that leaves
+	// the name in place counts.
+	if err := netns.DeleteNamed(name); err != nil && nsExists(name) {
 		return fmt.Errorf("netsim: delete namespace %s: %w", name, err)
 	}
 	return killIn(name, id, 5*time.Second)

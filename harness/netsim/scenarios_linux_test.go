@@ -70,8 +70,10 @@ var _ = Describe("scenarios", func() {
 		GinkgoWriter.Printf("20ms-jitter5ms: %d answers, min RTT %v, median %v, %.1f%% under 38ms, %d reordered\n",
 			len(j.rtts), minOf(j.rtts), median(j.rtts), 100*below(j.rtts, 38*time.Millisecond), j.reordered)
 		Expect(j.lost).To(BeZero())
-		Expect(minOf(j.rtts)).To(BeNumerically(">=", 30*time.Millisecond))       // 2 × (20 - 5)
-		Expect(below(j.rtts, 38*time.Millisecond)).To(BeNumerically(">=", 0.05)) // ~32% expected
+		Expect(minOf(j.rtts)).To(BeNumerically(">=", 30*time.Millisecond)) // 2 × (20 - 5)
+		// ~30% are expected under 38 ms on an idle machine; load only pushes round trips up,
+		// and a fixed 20 ms cannot give even one, so 1% is proof enough.
+		Expect(below(j.rtts, 38*time.Millisecond)).To(BeNumerically(">=", 0.01))
 		Expect(j.reordered).To(BeNumerically(">", 0))
 	}, SpecTimeout(time.Minute))
 
@@ -83,7 +85,7 @@ var _ = Describe("scenarios", func() {
 		fast := below(r.rtts, 30*time.Millisecond)
 		GinkgoWriter.Printf("20ms-reorder25%%: %d answers, %.1f%% under 30ms, %d reordered\n", len(r.rtts), 100*fast, r.reordered)
 		Expect(r.lost).To(BeZero())
-		Expect(fast).To(BeNumerically(">=", 0.15))
+		Expect(fast).To(BeNumerically(">=", 0.05)) // load only pushes round trips up; without reorder none is under 30 ms
 		Expect(fast).To(BeNumerically("<=", 0.75))
 		Expect(r.reordered).To(BeNumerically(">", 0))
 	}, SpecTimeout(time.Minute))
