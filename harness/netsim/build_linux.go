@@ -163,8 +163,8 @@ func (p *platform) build() error {
 		}
 		// No IPv6 on the links: every endpoint is IPv4, and a link-local address would be one
 		// more thing a host could talk to.
-		if err := writeSysctl(ns, "net/ipv6/conf/default/disable_ipv6", "1"); err != nil {
-			return err
+		if err := writeSysctl(ns, "net/ipv6/conf/default/disable_ipv6", "1"); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err // (a kernel without IPv6 has no such file, and nothing to disable)
 		}
 	}
 	hs := map[string]*netlink.Handle{}

@@ -24,6 +24,12 @@ func requireNetsim() {
 	if r := netsim.Available(); r != "" {
 		Skip(r)
 	}
+	// A backend asked for by name that this kernel lacks is a reason to skip too.
+	if b := os.Getenv("ZMQSUITE_NETSIM_BACKEND"); b != "" {
+		if err, known := netsim.Backends()[b]; known && err != nil {
+			Skip("netsim backend " + b + ": " + err.Error())
+		}
+	}
 }
 
 // newNetwork builds a network for one spec, closed (and checked gone) after it. Ginkgo does
