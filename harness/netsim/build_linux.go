@@ -234,6 +234,11 @@ func (p *platform) build() error {
 	if err := writeSysctl(r, "net/ipv4/ip_forward", "1"); err != nil {
 		return err
 	}
+	// A router that refuses a packet says so every time (unreachable, too big): the kernel's
+	// default of one ICMP error per second per peer would turn a refusal into a silent loss.
+	if err := writeSysctl(r, "net/ipv4/icmp_ratelimit", "0"); err != nil {
+		return err
+	}
 	// The tun backend hands packets back to the kernel on the TUN device; strict reverse-path
 	// filtering would drop them there (their source is reached via a veth, not the TUN).
 	for _, k := range []string{"all", "default"} {
