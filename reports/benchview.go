@@ -105,6 +105,8 @@ type benchRow struct {
 	MsgS, MsgSPct, MBs, MBsPct string
 	// Latency medians, µs.
 	P50, P90, P99, P999, Max string
+	// CI is the 95 % confidence interval reached by the gated figure ("±6 %, n=4").
+	CI string
 }
 
 type benchTable struct {
@@ -120,7 +122,7 @@ func buildBenchTables(groups []benchGroup) []benchTable {
 	for _, g := range groups {
 		t := benchTable{benchGroup: g}
 		for _, r := range g.Records {
-			row := benchRow{Size: sizeLabel(r.Size), Pairing: pairingOf(r).String(), Ceiling: pairingOf(r).ceiling()}
+			row := benchRow{Size: sizeLabel(r.Size), Pairing: pairingOf(r).String(), Ceiling: pairingOf(r).ceiling(), CI: ciText(r)}
 			t.Ceilinged = t.Ceilinged || row.Ceiling
 			if r.Outcome != benchOK {
 				row.Problem = benchProblem(r)
@@ -151,4 +153,45 @@ func benchProblem(r harness.BenchRecord) string {
 		s += " (blame " + r.Blame + ")"
 	}
 	return s
+}
+
+// ciText says how well a figure is known: the 95 % confidence interval reached and over how
+// many repetitions.
+func ciText(r harness.BenchRecord) string {
+	switch {
+	case r.CI != nil && r.Repetitions > 0:
+		return fmt.Sprintf("±%.0f %% (n=%d)", 100*r.CI.Rel, r.Repetitions)
+	case r.CI != nil:
+		return fmt.Sprintf("±%.0f %%", 100*r.CI.Rel)
+	case r.Repetitions > 0:
+		return fmt.Sprintf("n=%d", r.Repetitions)
+	}
+	return ""
+}
+
+// profileText describes the benchmark configuration in one sentence.
+func profileText(c harness.BenchConfig) string {
+	var parts []string
+	if c.Profile != "" {
+		parts = append(parts, c.Profile+" profile")
+	}
+	switch c.Pairings {
+	case "grid":
+		parts = append(parts, "every ordered pairing (grid)")
+	case "linear":
+		parts = append(parts, "each implementation with itself and both ways with libzmq (linear)")
+	}
+	switch {
+	case c.MinRepetitions > 0 && c.MinRepetitions < c.Repetitions:
+		parts = append(parts, fmt.Sprintf("%d–%d repetitions, stopping once the 95 %% CI is within ±%.0f %%", c.MinRepetitions, c.Repetitions, 100*c.TargetCI))
+	case c.Repetitions > 0:
+		parts = append(parts, fmt.Sprintf("%d repetitions", c.Repetitions))
+	}
+	if c.WindowMS > 0 {
+		parts = append(parts, fmt.Sprintf("windows of %d ms", c.WindowMS))
+	}
+	if c.Interleaved {
+		parts = append(parts, "implementations interleaved within each repetition")
+	}
+	return strings.Join(parts, ", ")
 }

@@ -38,8 +38,11 @@ func (m *mdWriter) report(v view) {
 		m.f(" Generated %s.", mdText(v.Generated))
 	}
 	m.f("\n\n")
+	if v.Scorecard != nil {
+		m.scorecard(v.Scorecard)
+	}
 	m.environment(v)
-	if c := v.Conformance; c != nil {
+	for _, c := range v.Suites {
 		m.conformance(c)
 	}
 	m.ipc(v.Impls)
@@ -71,10 +74,71 @@ func (m *mdWriter) environment(v view) {
 	m.f("\n")
 }
 
+// scorecard is what a reader choosing a binding reads first.
+func (m *mdWriter) scorecard(sc *scorecard) {
+	m.f("## Scorecard\n\n")
+	m.f("Per implementation, every cell it took part in (either side, every suite); known failures are grouped by the upstream issue that tracks them. Standing: %s.\n\n", mdText(sc.Basis))
+	m.table([]string{"implementation", "version", "libzmq", "cells", "pass", "known failures", "skip", "red", "crash", "hang", "throughput", "latency"},
+		len(sc.Rows), func(i int) []string {
+			r := sc.Rows[i]
+			return []string{mdBold(r.Name), r.Version, r.Libzmq, fmt.Sprint(r.Cells), fmt.Sprint(r.Pass),
+				fmt.Sprint(r.XFail), fmt.Sprint(r.Skip), fmt.Sprint(r.Red()), fmt.Sprint(r.Crash), fmt.Sprint(r.Hang),
+				dash(r.Throughput), dash(r.Latency)}
+		})
+	for _, r := range sc.Rows {
+		if len(r.Known) == 0 && len(r.Lacks) == 0 {
+			continue
+		}
+		m.f("<details><summary><b>%s</b>: %d known failure groups; lacks %s</summary>\n\n", htmlText(r.Name), len(r.Known), htmlText(lackSummary(r.Lacks)))
+		for _, k := range r.Known {
+			if k.IsLink() {
+				m.f("- [%s](%s): %d cells (%s). %s\n", mdText(shortLink(k.Link)), mdURL(k.Link), k.Cells, mdText(k.Cases), mdText(k.Reason))
+			} else {
+				m.f("- %s: %d cells (%s). %s\n", mdText(k.Link), k.Cells, mdText(k.Cases), mdText(k.Reason))
+			}
+		}
+		for _, l := range r.Lacks {
+			m.f("- lacks %s\n", mdText(l))
+		}
+		m.f("\n</details>\n\n")
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// lackSummary is the short form of what an implementation lacks, for a summary line.
+func lackSummary(l []string) string {
+	if len(l) == 0 {
+		return "nothing the protocol names"
+	}
+	var short []string
+	for _, x := range l {
+		if i := strings.Index(x, ": "); i > 0 {
+			x = x[:i]
+		}
+		short = append(short, x)
+	}
+	return strings.Join(short, "; ")
+}
+
+// shortLink renders an upstream link compactly: "go-zeromq/zmq4#158".
+func shortLink(u string) string {
+	s := strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
+	s = strings.TrimPrefix(s, "github.com/")
+	s = strings.Replace(s, "/issues/", "#", 1)
+	s = strings.Replace(s, "/pull/", " PR #", 1)
+	return s
+}
+
 func (m *mdWriter) conformance(c *conformanceView) {
-	m.f("## Conformance summary\n\n")
+	m.f("## %s summary\n\n", mdText(c.Title))
 	if c.Cells == 0 {
-		m.f("The conformance run recorded no cells.\n\n")
+		m.f("The %s run recorded no cells.\n\n", mdText(c.Suite))
 		return
 	}
 	head := []string{"pairing"}
@@ -91,7 +155,10 @@ func (m *mdWriter) conformance(c *conformanceView) {
 		return append(cells, fmt.Sprint(row.Total), fmt.Sprint(row.Red))
 	})
 
-	m.f("## Conformance grid\n\nCells are bind→connect pairings. Legend: ")
+	if len(c.Faults) > 0 {
+		m.faults(c.Faults)
+	}
+	m.f("## %s grid\n\nCells are bind→connect pairings. Legend: ", mdText(c.Title))
 	for i, s := range c.Legend {
 		if i > 0 {
 			m.f(" · ")
@@ -110,7 +177,17 @@ func (m *mdWriter) conformance(c *conformanceView) {
 			return cells
 		})
 	}
-	m.problems(c.Problems)
+	m.problems(c.Title, c.Problems)
+}
+
+// faults is the accounting table: what each fault cell counted.
+func (m *mdWriter) faults(rows []faultRow) {
+	m.f("### Messages accounted for\n\nWhat each fault cell counted against the content pattern, and the time the connection took to recover.\n\n")
+	head := append(append([]string{"case", "transport", "pairing", "outcome"}, faultMetrics...), "recovery ms")
+	m.table(head, len(rows), func(i int) []string {
+		r := rows[i]
+		return append(append([]string{mdBold(r.Case), r.Transport, r.Pairing, r.Style.Symbol + " " + string(r.Outcome)}, r.Counts...), r.RecoveryMS)
+	})
 }
 
 // mdCell is the grid cell: the symbol, linked to the upstream issue for a known failure.
@@ -125,8 +202,8 @@ func mdCell(c cellView) string {
 	return c.Style.Symbol
 }
 
-func (m *mdWriter) problems(groups []problemGroup) {
-	m.f("## Non-pass cells\n\n")
+func (m *mdWriter) problems(title string, groups []problemGroup) {
+	m.f("## %s: non-pass cells\n\n", mdText(title))
 	if len(groups) == 0 {
 		m.f("Every cell passed.\n\n")
 		return
@@ -193,17 +270,11 @@ func (m *mdWriter) ipc(impls []implRow) {
 func (m *mdWriter) bench(b *benchView) {
 	m.f("## Benchmarks\n\n")
 	if c := b.Config; c.Repetitions > 0 {
-		m.f("%d repetitions, windows of %d ms", c.Repetitions, c.WindowMS)
-		if c.Interleaved {
-			m.f(", implementations interleaved within each repetition")
-		}
-		if c.Quick {
-			m.f(", quick mode")
-		}
+		m.f("%s", mdText(profileText(c)))
 		if c.Clock != "" {
 			m.f("; clock: %s", mdText(c.Clock))
 		}
-		m.f(". Figures are the median [min–max] of the repetitions; `%s` is the ceiling (the transport without ZeroMQ).", Ceiling)
+		m.f(". Figures are the median [min–max] of the repetitions, with the 95 %% confidence interval reached; `%s` is the ceiling (the transport without ZeroMQ).", Ceiling)
 		if b.ControlCost != "" {
 			m.f(" The harness's own cost, a control request's round trip (never inside a timed loop): %s.", mdText(b.ControlCost))
 		}
@@ -224,9 +295,9 @@ func (m *mdWriter) bench(b *benchView) {
 	}
 	for _, t := range b.Throughput {
 		m.f("#### %s\n\n", mdText(t.Title()))
-		head := []string{"size", "pairing", "msg/s", "% of " + Ceiling, "MB/s", "% of " + Ceiling}
+		head := []string{"size", "pairing", "msg/s", "% of " + Ceiling, "MB/s", "% of " + Ceiling, "95% CI"}
 		if !t.Ceilinged {
-			head = []string{"size", "pairing", "msg/s", "MB/s"}
+			head = []string{"size", "pairing", "msg/s", "MB/s", "95% CI"}
 		}
 		m.table(head, len(t.Rows), func(i int) []string {
 			r := t.Rows[i]
@@ -235,9 +306,9 @@ func (m *mdWriter) bench(b *benchView) {
 			}
 			// Figures are generated text: raw, so "[min–max]" is not escaped.
 			if !t.Ceilinged {
-				return []string{r.Size, mdPairing(r), mdRaw(r.MsgS), mdRaw(r.MBs)}
+				return []string{r.Size, mdPairing(r), mdRaw(r.MsgS), mdRaw(r.MBs), r.CI}
 			}
-			return []string{r.Size, mdPairing(r), mdRaw(r.MsgS), r.MsgSPct, mdRaw(r.MBs), r.MBsPct}
+			return []string{r.Size, mdPairing(r), mdRaw(r.MsgS), r.MsgSPct, mdRaw(r.MBs), r.MBsPct, r.CI}
 		})
 	}
 	if len(b.Latency) > 0 {
@@ -245,12 +316,12 @@ func (m *mdWriter) bench(b *benchView) {
 	}
 	for _, t := range b.Latency {
 		m.f("#### %s\n\n", mdText(t.Title()))
-		m.table([]string{"size", "pairing", "p50", "p90", "p99", "p99.9", "max"}, len(t.Rows), func(i int) []string {
+		m.table([]string{"size", "pairing", "p50", "p90", "p99", "p99.9", "max", "p50 95% CI"}, len(t.Rows), func(i int) []string {
 			r := t.Rows[i]
 			if r.Problem != "" {
-				return []string{r.Size, mdPairing(r), r.Problem, "", "", "", ""}
+				return []string{r.Size, mdPairing(r), r.Problem, "", "", "", "", ""}
 			}
-			return []string{r.Size, mdPairing(r), r.P50, r.P90, r.P99, r.P999, r.Max}
+			return []string{r.Size, mdPairing(r), r.P50, r.P90, r.P99, r.P999, r.Max, r.CI}
 		})
 	}
 }

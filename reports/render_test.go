@@ -33,7 +33,7 @@ var _ = Describe("rendering", func() {
 		md, page := render(synthetic(1))
 
 		for _, s := range []string{"## Environment", "## Implementations", "## Conformance summary",
-			"## Conformance grid", "### tcp", "### ipc", "### inproc", "## Non-pass cells", "## ipc availability",
+			"## Conformance grid", "### tcp", "### ipc", "### inproc", "## Conformance: non-pass cells", "## ipc availability", "## Scorecard",
 			"## Benchmarks", "#### push\\_pull over tcp", "#### req\\_rep over ipc"} {
 			Expect(md).To(ContainSubstring(s))
 		}
@@ -51,7 +51,12 @@ var _ = Describe("rendering", func() {
 		Expect(md).To(MatchRegexp(`\| 64 B \| libzmq→libzmq \| [0-9.]+M \[[^]]+\] \| [0-9]+% \|`))
 		Expect(md).To(ContainSubstring("crash: peer exited (blame bind:gozmq)"))
 		By("leaving the percentage columns out of a group without a ceiling row (fan-out)")
-		Expect(md).To(ContainSubstring("#### pub\\_sub over tcp, 1 subscriber\n\n| size | pairing | msg/s | MB/s |\n"))
+		Expect(md).To(ContainSubstring("#### pub\\_sub over tcp, 1 subscriber\n\n| size | pairing | msg/s | MB/s | 95% CI |\n"))
+		By("putting a scorecard first: cells per implementation, known failures by upstream issue, standing")
+		Expect(strings.Index(md, "## Scorecard")).To(BeNumerically("<", strings.Index(md, "## Environment")))
+		Expect(md).To(MatchRegexp(`\| \*\*gozmq\*\* \| [^|]+ \| [^|]* \| [0-9]+ \| [0-9]+ \| [0-9]+ \|`))
+		Expect(md).To(MatchRegexp(`- \[[^]]+\]\(` + regexp.QuoteMeta(upstream) + `\): [0-9]+ cells`))
+		Expect(md).To(MatchRegexp(`\| [0-9.]+k msg/s \([0-9]+ % of libzmq, [0-9]+ % of raw\) \|`))
 		Expect(page).To(ContainSubstring("(this group has no ceiling row)"))
 
 		for _, s := range []string{"<svg", "o-crash", "o-hang", "o-xpass", "o-xfail", "o-nonstrict", "o-skip",

@@ -25,6 +25,9 @@ const (
 // ReportInput names the result files to render and where.
 type ReportInput struct {
 	Suites []string // cell suites' results.json (conformance, wire, faults, hosts)
+	// Found are suites' results.json files taken if they exist, without a word if they do not
+	// (a suite that was not run).
+	Found  []string
 	Bench  string
 	OutDir string
 }
@@ -56,13 +59,23 @@ func RunReport(in ReportInput, stdout, stderr io.Writer) int {
 			suites = append(suites, s)
 		}
 	}
+	for _, p := range in.Found {
+		s, err := LoadSuite(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if !usable(err) {
+			return ExitUnusable
+		}
+		suites = append(suites, s)
+	}
 	b, berr := LoadBench(in.Bench)
 	if !usable(berr) {
 		return ExitUnusable
 	}
 	if len(suites) == 0 && b == nil {
 		fmt.Fprintf(stderr, "zmqsuite report: nothing to report: none of %s exists; run the suites first\n",
-			strings.Join(append(append([]string(nil), in.Suites...), in.Bench), ", "))
+			strings.Join(append(append(append([]string(nil), in.Suites...), in.Found...), in.Bench), ", "))
 		return ExitUnusable
 	}
 	for _, s := range skipped {

@@ -16,7 +16,11 @@ type view struct {
 	Env       envTable
 	Impls     []implRow
 
-	// Conformance is nil when the results hold no conformance run.
+	// Scorecard is the per-implementation summary at the top; nil without implementations.
+	Scorecard *scorecard
+	// Suites are the cell suites' sections, conformance first; Conformance is that one (nil
+	// when the results hold no conformance run).
+	Suites      []*conformanceView
 	Conformance *conformanceView
 	Bench       *benchView
 
@@ -24,6 +28,11 @@ type view struct {
 }
 
 type conformanceView struct {
+	// Suite is the suite's name ("conformance", "wire", …); Title its heading; Anchor the
+	// prefix of its HTML ids.
+	Suite, Title, Anchor string
+	// Faults is the accounting table of a faults run.
+	Faults   []faultRow
 	Cells    int
 	Red      int
 	Summary  summary
@@ -34,6 +43,8 @@ type conformanceView struct {
 
 type benchView struct {
 	Records int
+	// Profile describes how the figures were taken, in one sentence.
+	Profile string
 	Config  harness.BenchConfig
 	Notes   []string
 	// ControlCost lists each implementation's control round trip, e.g. "gozmq 70 µs, …".
@@ -51,25 +62,34 @@ func newView(r harness.Results) view {
 		Env:       buildEnv(r),
 		Impls:     buildImpls(r),
 	}
-	if c := r.Suite("conformance"); c != nil {
-		recs := indexRecords(c.Records)
+	for _, name := range r.SuiteNames() {
+		recs := indexRecords(r.Suites[name].Records)
 		cv := &conformanceView{
+			Suite:    name,
+			Title:    suiteTitle(name),
+			Anchor:   name,
 			Cells:    len(recs),
 			Summary:  buildSummary(recs, o),
 			Legend:   outcomeStyles,
 			Grids:    buildGrids(recs, o),
 			Problems: buildProblems(recs, o),
+			Faults:   buildFaults(recs, o),
 		}
 		for _, rec := range recs {
 			if rec.Outcome.Red() {
 				cv.Red++
 			}
 		}
-		v.Conformance = cv
+		v.Suites = append(v.Suites, cv)
+		if name == "conformance" {
+			v.Conformance = cv
+		}
 	}
+	v.Scorecard = buildScorecard(r, o)
 	if r.Bench != nil {
 		groups := groupBench(r.Bench, o)
 		bv := &benchView{Records: len(r.Bench.Records), Config: r.Bench.Config, Notes: r.Bench.Notes, groups: groups,
+			Profile:     profileText(r.Bench.Config),
 			ControlCost: controlCost(r.Bench.Config.ControlRTTUS)}
 		for _, t := range buildBenchTables(groups) {
 			if t.Metric == metricLatency {
@@ -84,18 +104,39 @@ func newView(r harness.Results) view {
 	return v
 }
 
+// suiteTitle is a suite's heading.
+func suiteTitle(name string) string {
+	switch name {
+	case "conformance":
+		return "Conformance"
+	case "wire":
+		return "Wire level"
+	case "faults":
+		return "Faults and load"
+	case "hosts":
+		return "Across hosts"
+	}
+	return name
+}
+
 // headline is the one sentence a reader of a job summary needs first.
 func headline(v view) string {
 	s := ""
-	switch c := v.Conformance; {
-	case c == nil:
+	if v.Conformance == nil {
 		s = "No conformance results."
-	case c.Cells == 0:
-		s = "The conformance run recorded no cells."
-	case c.Red == 0:
-		s = fmt.Sprintf("Conformance: %d cells, none red.", c.Cells)
-	default:
-		s = fmt.Sprintf("Conformance: %d cells, %d red.", c.Cells, c.Red)
+	}
+	for _, c := range v.Suites {
+		if s != "" {
+			s += " "
+		}
+		switch {
+		case c.Cells == 0:
+			s += fmt.Sprintf("The %s run recorded no cells.", c.Suite)
+		case c.Red == 0:
+			s += fmt.Sprintf("%s: %d cells, none red.", c.Title, c.Cells)
+		default:
+			s += fmt.Sprintf("%s: %d cells, %d red.", c.Title, c.Cells, c.Red)
+		}
 	}
 	if v.Bench == nil {
 		return s + " No benchmark results."
