@@ -29,7 +29,7 @@ ZMQSUITE := $(OUT_ABS)/bin/zmqsuite$(EXE)
 export ZMQSUITE_ZMQPEER := $(ZMQPEER)
 SUITE_FLAGS = $(if $(FILTER),--filter '$(FILTER)') $(if $(PROCS),--procs $(PROCS)) $(if $(SHARD),--shard $(SHARD))
 
-.PHONY: all deps build test unit pytest conformance bench bench-check report run doctor vet clean
+.PHONY: all deps build test unit pytest check-peers conformance bench bench-check report run doctor vet clean
 all: test
 
 deps:
@@ -63,7 +63,11 @@ pytest:
 conformance: build
 	@$(ZMQSUITE) suite conformance $(SUITE_FLAGS)
 
-test: deps vet unit pytest conformance
+# The peer contract check (docs/peer-protocol.md) on every implementation's peer.
+check-peers: build
+	@$(ZMQSUITE) check-peer -impls all
+
+test: deps vet unit pytest check-peers conformance
 
 # Benchmarks: the default profile (linear pairings: each implementation with itself and both
 # ways with libzmq; adaptive repetitions), QUICK=1 (CI: 64 B, 3 × 200 ms), FULL=1 (the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"github.com/zmqsuite/zmqsuite/harness"
@@ -25,13 +26,18 @@ func checkPeer(args []string) int {
 	verbose := fs.Bool("v", false, "list every check that ran, with its time")
 	progress := fs.Bool("progress", false, "name each check on stderr as it starts")
 	timeout := fs.Duration("timeout", 60*time.Second, "bound on each check")
+	impls := fs.String("impls", "", "check the registry's peers instead of a command: `names` (comma-separated) or \"all\"")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: zmqsuite check-peer [-v] [-progress] [-timeout 60s] -- CMD ARGS")
+		fmt.Fprintln(os.Stderr, "       zmqsuite check-peer [-v] -impls all|NAME,NAME   (the registry's peers; an optional one that is unavailable is skipped, saying so)")
 		fmt.Fprintln(os.Stderr, "  e.g. zmqsuite check-peer -- /usr/bin/python3 -u pyclients/peer.py")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return peercheck.ExitUsage
+	}
+	if *impls != "" {
+		return checkRegistryPeers(*impls, *verbose, *timeout)
 	}
 	cfg := peercheck.Config{Command: fs.Args(), CheckTimeout: *timeout}
 	if *progress {
@@ -54,4 +60,51 @@ func checkPeer(args []string) int {
 		return peercheck.ExitUsage
 	}
 	return rep.ExitCode()
+}
+
+// checkRegistryPeers runs the contract check on implementations of the registry, one after
+// the other, and exits with the worst status. An optional implementation whose peer cannot
+// start is skipped with its reason; a required one that cannot is a failure, as in a run.
+func checkRegistryPeers(list string, verbose bool, timeout time.Duration) int {
+	reg, err := harness.DefaultRegistry()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "zmqsuite check-peer:", err)
+		return peercheck.ExitUsage
+	}
+	if list == "all" {
+		list = ""
+	}
+	sel, err := reg.Select(list)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "zmqsuite check-peer:", err)
+		return peercheck.ExitUsage
+	}
+	defer harness.RemoveIPCDir()
+	worst := 0
+	for _, im := range sel {
+		fmt.Printf("== %s: %s\n", im.Name, strings.Join(im.Command, " "))
+		// Can it start at all? That decides between a skip (optional) and a failure (required)
+		// before the contract is checked.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		if d := harness.Discover(ctx, []*harness.Impl{im})[0]; d.Err != nil {
+			stop()
+			if im.Optional != "" {
+				fmt.Printf("skipped (optional: %s): %s\n", im.Optional, d.Err)
+				continue
+			}
+			fmt.Printf("FAIL: required, but its peer does not start: %s\n", d.Err)
+			worst = max(worst, 1)
+			continue
+		}
+		rep, err := peercheck.Run(ctx, peercheck.Config{Command: im.Command, CheckTimeout: timeout, Env: im.Env})
+		stop()
+		if err != nil {
+			fmt.Println("FAIL:", err)
+			worst = max(worst, 1)
+			continue
+		}
+		rep.Write(os.Stdout, verbose)
+		worst = max(worst, rep.ExitCode())
+	}
+	return worst
 }
