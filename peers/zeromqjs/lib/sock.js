@@ -27,6 +27,8 @@ const MAX_TIMEO_MS = 2 ** 31 - 1; // the options are C ints
 // libuv timers run on the loop's cached clock, so zeromq.js's own timeout can end a little
 // before ours: an EAGAIN this close to the deadline is the timeout, not an early give-up.
 const EARLY_SLACK_MS = 2;
+const RETRY_PAUSE_MS = 5;
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 /** Protocol socket type -> zeromq.js class name. */
 const SOCKET_CLASSES = Object.freeze({
@@ -119,15 +121,16 @@ class Sock {
   }
 
   /**
-   * Runs one zeromq.js send or receive (op, after setTimeout(ms)) until it succeeds, fails other
+   * Runs one zeromq.js send or receive (op, after setLimit(ms)) until it succeeds, fails other
    * than with EAGAIN, or the deadline ms from now has passed. ms 0 is a single DONTWAIT try.
    */
-  async untilDeadline(what, ms, setTimeout, op) {
+  async untilDeadline(what, ms, setLimit, op) {
     const t = clampTimeout(ms);
     const deadline = performance.now() + t;
     for (let left = t; ; left = Math.ceil(deadline - performance.now())) {
+      const tried = performance.now();
       try {
-        setTimeout.call(this, Math.max(0, left));
+        setLimit.call(this, Math.max(0, left));
         return await op();
       } catch (e) {
         const we = fromBinding(e, what);
@@ -139,6 +142,9 @@ class Sock {
         if (this.earlyWakeups++ === 0) {
           log(`${this.id} (${this.type}): zeromq.js gave up a ${what} with EAGAIN ${Math.round(t - (deadline - performance.now()))} ms into its ${t} ms timeout; waiting on until the deadline`);
         }
+        // A refusal without any wait (a ROUTER_MANDATORY whose addressed peer is full while
+        // another is not: ZMQ_POLLOUT holds, the send does not) would otherwise spin: pause.
+        if (performance.now() - tried < 1) await sleep(Math.min(RETRY_PAUSE_MS, Math.max(0, deadline - performance.now())));
       }
     }
   }
