@@ -58,7 +58,9 @@ class Plan {
     if (spec.prefix !== undefined && spec.prefix !== null && !Array.isArray(spec.prefix)) {
       throw new WireError(Category.PROTOCOL, 'plan.prefix: want an array of base64 frames');
     }
+    // Prefix frames arrive decoded (request.js) or, from tests, as base64.
     this.prefix = (spec.prefix || []).map((f, i) => {
+      if (Buffer.isBuffer(f)) return f;
       const b = decodeBase64(f === null ? '' : f);
       if (b === null) throw new WireError(Category.PROTOCOL, `plan.prefix[${i}]: not standard base64`);
       return b;

@@ -6,6 +6,7 @@
 const fs = require('fs');
 const { Category } = require('./wire');
 const { Server } = require('./server');
+const { decodeRequest, Malformed } = require('./request');
 const { log } = require('./log');
 
 /**
@@ -56,21 +57,6 @@ class LineSplitter {
   }
 }
 
-/** Parses one request line; null if it is not a request the peer can answer by id. */
-function parseRequest(line) {
-  let req;
-  try {
-    req = JSON.parse(line.toString('utf8'));
-  } catch (e) {
-    return { error: e.message };
-  }
-  if (req === null || typeof req !== 'object' || Array.isArray(req)) return { error: 'not a JSON object' };
-  if (req.id === undefined) req.id = 0;
-  if (!Number.isSafeInteger(req.id)) return { error: `id: want an integer, got ${JSON.stringify(req.id)}` };
-  if (req.op !== undefined && typeof req.op !== 'string') return { error: `op: want a string, got ${JSON.stringify(req.op)}` };
-  return { req };
-}
-
 function exit(code) {
   process.exit(code);
 }
@@ -98,10 +84,18 @@ function main(zmq) {
   const onLine = (line) => {
     if (stopping) return;
     if (line.length < 64 && /^\s*$/.test(line.toString('latin1'))) return; // blank lines are not requests
-    const { req, error } = parseRequest(line);
+    let req;
+    let error;
+    try {
+      req = decodeRequest(line.toString('utf8'));
+    } catch (e) {
+      if (!(e instanceof Malformed)) throw e;
+      error = e.message;
+    }
     if (!req) {
-      // A line that is not a request cannot be answered by id: say so once and stop, as the
-      // stream can no longer be trusted (as the Go and Python peers do).
+      // A line that is not a request (not JSON, or a field of the wrong type) cannot be
+      // answered by id: say so once and stop, as the stream can no longer be trusted (as the
+      // Go and Python peers do).
       stopping = true;
       chain = chain.then(() => {
         writeReply(0, { ok: false, error: { category: Category.PROTOCOL, message: `unreadable request: ${error}` } });
@@ -135,4 +129,4 @@ function main(zmq) {
   process.stdin.on('error', (e) => crash(e));
 }
 
-module.exports = { main, LineSplitter, parseRequest };
+module.exports = { main, LineSplitter };

@@ -6,7 +6,7 @@
 // its number; the job's reply waits for "wait". Because every blocking call in a job is a
 // promise, a job waiting for a message never keeps other requests from being served.
 
-const { Category, WireError, fromBinding, decodeBase64, encodeBase64 } = require('./wire');
+const { Category, WireError, encodeBase64 } = require('./wire');
 const { Plan, DigestBuilder } = require('./content');
 const { Sock, makeRawSocket } = require('./sock');
 const { setOption, getOption } = require('./options');
@@ -20,37 +20,16 @@ const SOCKET_OPS = new Set(['bind', 'connect', 'unbind', 'disconnect', 'setopt',
 
 const protocolError = (message) => new WireError(Category.PROTOCOL, message);
 
-// Request field readers: a field of the wrong type is a malformed request (category protocol),
-// as Go's decoder refuses the whole line for it; a missing field reads as its zero value.
-function str(req, name) {
-  const v = req[name];
-  if (v === undefined || v === null) return '';
-  if (typeof v !== 'string') throw protocolError(`${name}: want a string, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function optInt(req, name) {
-  const v = req[name];
-  if (v === undefined || v === null) return null;
-  if (!Number.isSafeInteger(v)) throw protocolError(`${name}: want an integer, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function frames(v, what) {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw protocolError(`${what}: want an array of base64 frames`);
-  return v.map((f, i) => {
-    const b = decodeBase64(f === null ? '' : f);
-    if (b === null) throw protocolError(`${what}[${i}]: not standard base64`);
-    return b;
-  });
+/** A required field: missing (or its zero value, which the harness never sends) is `protocol`. */
+function required(req, name, present = req[name] !== '' && req[name] !== 0 && req[name] !== null) {
+  if (!present) throw protocolError(`${req.op}: missing "${name}"`);
+  return req[name];
 }
 
 /** timeout_ms: missing = 10 s, negative = do not wait (as the Go server reads it). */
 function timeoutOf(req) {
-  const t = optInt(req, 'timeout_ms');
-  if (t === null) return DEFAULT_TIMEOUT_MS;
-  return Math.max(0, t);
+  if (req.timeout_ms === null) return DEFAULT_TIMEOUT_MS;
+  return Math.max(0, req.timeout_ms);
 }
 
 const encodeMessage = (m) => m.map(encodeBase64);
@@ -80,15 +59,11 @@ class Server {
     this.nextJob = 0;
   }
 
-  /** The reply to req, a parsed JSON object. */
+  /** The reply to req, a request decoded by request.js. */
   async handle(req) {
-    const op = req.op;
-    if (req.async !== undefined && req.async !== null && typeof req.async !== 'boolean') {
-      return fail(protocolError(`async: want a boolean, got ${JSON.stringify(req.async)}`));
-    }
     if (req.async) return this.startJob(req);
     try {
-      switch (op) {
+      switch (req.op) {
         case 'wait': return await this.wait(req);
         case 'cancel': return this.cancel(req);
         default: return await this.run(req, null);
@@ -101,7 +76,7 @@ class Server {
 
   startJob(req) {
     if (!ASYNC_OPS.has(req.op)) return fail(protocolError(`op ${JSON.stringify(req.op)} cannot run async`));
-    const sock = typeof req.socket === 'string' ? this.sockets.get(req.socket) : undefined;
+    const sock = this.sockets.get(req.socket);
     const job = new Job(++this.nextJob, sock);
     this.jobs.set(job.id, job);
     if (sock) sock.jobs.add(job);
@@ -118,9 +93,9 @@ class Server {
   }
 
   findJob(req) {
-    const id = optInt(req, 'job');
-    const job = this.jobs.get(id === null ? 0 : id);
-    if (!job) throw new WireError(Category.INVAL, `no job ${id === null ? 0 : id}`);
+    const id = required(req, 'job');
+    const job = this.jobs.get(id);
+    if (!job) throw new WireError(Category.INVAL, `no job ${id} (unknown, or already collected)`);
     return job;
   }
 
@@ -155,7 +130,7 @@ class Server {
   }
 
   socketOf(req) {
-    const id = str(req, 'socket');
+    const id = required(req, 'socket');
     const sock = this.sockets.get(id);
     if (!sock) throw protocolError(`${req.op}: unknown socket ${JSON.stringify(id)}`);
     return sock;
@@ -173,25 +148,25 @@ class Server {
     if (!SOCKET_OPS.has(op)) throw protocolError(`unknown op ${JSON.stringify(op)}`);
     const sock = this.socketOf(req);
     switch (op) {
-      case 'bind': return { ok: true, endpoint: await sock.bind(str(req, 'endpoint')) };
-      case 'connect': sock.connect(str(req, 'endpoint')); return { ok: true };
-      case 'unbind': await sock.unbind(str(req, 'endpoint')); return { ok: true };
-      case 'disconnect': sock.disconnect(str(req, 'endpoint')); return { ok: true };
+      case 'bind': return { ok: true, endpoint: await sock.bind(required(req, 'endpoint')) };
+      case 'connect': sock.connect(required(req, 'endpoint')); return { ok: true };
+      case 'unbind': await sock.unbind(required(req, 'endpoint')); return { ok: true };
+      case 'disconnect': sock.disconnect(required(req, 'endpoint')); return { ok: true };
       case 'setopt': return this.setopt(sock, req);
       case 'getopt': return this.getopt(sock, req);
-      case 'send': await sock.send(frames(req.frames, 'frames'), timeoutOf(req)); return { ok: true };
+      case 'send': await sock.send(required(req, 'frames', req.frames.length > 0), timeoutOf(req)); return { ok: true };
       case 'recv': return { ok: true, frames: encodeMessage(await sock.recv(timeoutOf(req))) };
       case 'send_batch': return this.sendBatch(sock, req, job);
       case 'recv_batch': return this.recvBatch(sock, req, job);
-      case 'bench': return { ok: true, bench: await runBench(sock, req.bench, job || new Job(0, sock)) };
+      case 'bench': return { ok: true, bench: await runBench(sock, required(req, 'bench'), job || new Job(0, sock)) };
       case 'close': return this.closeSocket(sock, req);
       default: throw protocolError(`unknown op ${JSON.stringify(op)}`);
     }
   }
 
   openSocket(req) {
-    const type = str(req, 'type');
-    const ctx = this.context(str(req, 'context'));
+    const type = required(req, 'type');
+    const ctx = this.context(req.context);
     const z = makeRawSocket(this.zmq, type, ctx);
     const id = `s${++this.nextSocket}`;
     this.sockets.set(id, new Sock(id, type, z));
@@ -199,8 +174,8 @@ class Server {
   }
 
   setopt(sock, req) {
-    const name = str(req, 'name');
-    const v = setOption(sock.z, name, req.value);
+    const name = required(req, 'name');
+    const v = setOption(sock.z, name, required(req, 'value', req.present.has('value')));
     // The peer sets the real timeouts per request; getopt reports what the harness asked for.
     if (name === 'sndtimeo') { sock.userSnd = v; sock.curSnd = v; }
     if (name === 'rcvtimeo') { sock.userRcv = v; sock.curRcv = v; }
@@ -208,18 +183,16 @@ class Server {
   }
 
   getopt(sock, req) {
-    const name = str(req, 'name');
+    const name = required(req, 'name');
     if (name === 'sndtimeo') return { ok: true, value: sock.userSnd };
     if (name === 'rcvtimeo') return { ok: true, value: sock.userRcv };
     return { ok: true, value: getOption(sock.z, name) };
   }
 
   async sendBatch(sock, req, job) {
-    const plan = req.plan !== undefined && req.plan !== null ? new Plan(req.plan) : null;
-    if (!plan && req.messages !== undefined && req.messages !== null && !Array.isArray(req.messages)) {
-      throw protocolError('messages: want an array of messages');
-    }
-    const explicit = plan ? null : (req.messages || []).map((m, i) => frames(m, `messages[${i}]`));
+    if (req.plan && req.present.has('messages')) throw protocolError('send_batch: both "messages" and "plan"');
+    const plan = req.plan ? new Plan(req.plan) : null;
+    const explicit = plan ? null : req.messages;
     const n = plan ? plan.count : explicit.length;
     const t = timeoutOf(req);
     for (let i = 0; i < n; i++) {
@@ -237,10 +210,7 @@ class Server {
   }
 
   async recvBatch(sock, req, job) {
-    const count = optInt(req, 'count') || 0;
-    if (req.digest !== undefined && req.digest !== null && typeof req.digest !== 'boolean') {
-      throw protocolError(`digest: want a boolean, got ${JSON.stringify(req.digest)}`);
-    }
+    const count = req.count;
     const t = timeoutOf(req);
     // Digest mode keeps 16 bytes a message, never the messages.
     const digest = req.digest ? new DigestBuilder(count) : null;
@@ -273,7 +243,7 @@ class Server {
   }
 
   closeSocket(sock, req) {
-    const linger = optInt(req, 'linger_ms');
+    const linger = req.linger_ms;
     // A job still using the socket is told to stop; closing under it is safe in zeromq.js (its
     // pending send/receive settles at once), and the job answers "cancelled" when waited for.
     for (const j of sock.jobs) j.cancelled = true;

@@ -149,3 +149,12 @@ test('digest: seq from the first long frame, CRC over lengths and bytes, frame c
   assert.equal(d.readUInt32BE(32 + 8), crc32([0, 0, 0, 0]));
   assert.equal(crc32(Buffer.from('123456789')), 0xcbf43926); // the CRC-32 check value
 });
+
+test('digest: the examples of the digest-mode addition to the protocol', () => {
+  const hex = (m) => Buffer.from(digestMessages([m]), 'base64').toString('hex');
+  assert.equal(hex([Buffer.from('topic'), fill(20, 41207, 3)]), '000000000000a0f727c3313c00000002');
+  assert.equal(hex([Buffer.from(''), Buffer.from('ab')]), 'ffffffffffffffff3f54e68a00000002');
+  assert.equal(hex([Buffer.from('ab'), Buffer.from('c')]), 'ffffffffffffffff8cff5e3200000002');
+  assert.equal(hex([Buffer.from('a'), Buffer.from('bc')]), 'ffffffffffffffff0a181b8a00000002');
+  assert.equal(hex([]), 'ffffffffffffffff0000000000000000');
+});

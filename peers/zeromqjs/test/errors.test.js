@@ -54,7 +54,6 @@ describe('error categories', { timeout: 60000 }, () => {
     assert.equal(await category({ op: 'send', socket: pull, frames: [b64('x')], timeout_ms: 0 }), 'unsupported');
     const push = (await p.ok({ op: 'socket', type: 'PUSH' })).socket;
     assert.equal(await category({ op: 'recv', socket: push, timeout_ms: 0 }), 'unsupported');
-    assert.equal(await category({ op: 'send', socket: push, frames: [], timeout_ms: 0 }), 'inval');
     await p.ok({ op: 'close', socket: pull, linger_ms: 0 });
     await p.ok({ op: 'close', socket: push, linger_ms: 0 });
   });

@@ -37,6 +37,25 @@ test('an unreadable line is answered once with id 0, then the peer stops', { tim
   assert.match(p.stderr, /unreadable request/);
 });
 
+test('a field of the wrong type makes the line unreadable: id 0, protocol, exit 1', { timeout: 30000 }, async () => {
+  const bad = [
+    { id: 5, op: 'recv', socket: 's1', timeout_ms: 'soon' },
+    { id: 5, op: 'send', socket: 's1', frames: ['not base64!'] },
+    { id: 5, op: 'send', socket: 's1', frames: 'QQ==' },
+    { id: 'five', op: 'ping' },
+    { id: 5, op: 'ping', async: 'yes' },
+    { id: 5, op: 'send_batch', socket: 's1', plan: { count: 1.5 } },
+  ];
+  for (const req of bad) {
+    const p = new PeerProcess();
+    p.writeLine(JSON.stringify(req));
+    const r = await p.nextLine(5000);
+    assert.equal(r.id, 0, JSON.stringify(req));
+    assert.equal(r.error.category, 'protocol');
+    assert.equal((await p.exit(5000)).code, 1, JSON.stringify(req));
+  }
+});
+
 test('hello comes fast', { timeout: 20000 }, async () => {
   const t0 = Date.now();
   const p = new PeerProcess();
