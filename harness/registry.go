@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+
 	"sort"
 	"strings"
 	"sync"
@@ -43,10 +45,12 @@ func (i *Impl) hint() string {
 
 // Builtin implementation names.
 const (
-	GoZMQ  = "gozmq"
-	LibZMQ = "libzmq"
-	PyZMQ  = "pyzmq"
-	Raw    = "raw" // the benchmark ceiling row
+	GoZMQ    = "gozmq"
+	LibZMQ   = "libzmq"
+	PyZMQ    = "pyzmq"
+	JeroMQ   = "jeromq"   // JeroMQ (pure Java), peers/jeromq
+	ZeroMQJS = "zeromqjs" // zeromq.js (Node.js), peers/zeromqjs
+	Raw      = "raw"      // the benchmark ceiling row
 )
 
 // Registry resolves implementation names to peer commands: the built-ins plus any program
@@ -96,6 +100,9 @@ func NewRegistry(spec string) (*Registry, error) {
 		py.Command = []string{python, "-u", filepath.Join(RepoRoot(), "pyclients", "peer.py")}
 	}
 	r.add(py)
+	r.add(&Impl{Name: ZeroMQJS, Builtin: true, Source: "builtin",
+		Command:  []string{"node", filepath.Join(RepoRoot(), "peers", "zeromqjs", "peer.js")},
+		Optional: optionalUnless(onPath("node") && onPath("npm"), "make deps installs zeromq.js with npm, and node or npm is not on PATH")})
 	ext, err := ParsePeers(spec)
 	if err != nil {
 		return r, err
@@ -107,6 +114,20 @@ func NewRegistry(spec string) (*Registry, error) {
 		r.add(im)
 	}
 	return r, nil
+}
+
+// optionalUnless is the Optional reason of a built-in that make deps provides only where
+// provided holds: required there, optional (saying why) elsewhere.
+func optionalUnless(provided bool, why string) string {
+	if provided {
+		return ""
+	}
+	return why
+}
+
+func onPath(name string) bool {
+	_, err := exec.LookPath(name)
+	return err == nil
 }
 
 func (r *Registry) add(im *Impl) {
