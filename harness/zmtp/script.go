@@ -52,9 +52,9 @@ type StepLog struct {
 
 // Result is the outcome of a run.
 type Result struct {
-	Failed     int         `json:"failed"`               // 1-based index of the failed step; 0 when all passed
-	Err        error       `json:"-"`                    // why it failed
-	Error      string      `json:"error,omitempty"`      // Err as text, for JSON
+	Failed     int         `json:"failed"`                // 1-based index of the failed step; 0 when all passed
+	Err        error       `json:"-"`                     // why it failed
+	Error      string      `json:"error,omitempty"`       // Err as text, for JSON
 	EndedEarly string      `json:"ended_early,omitempty"` // a step accepted a close and ended the script
 	Steps      []StepLog   `json:"steps"`
 	Transcript *Transcript `json:"transcript,omitempty"`
@@ -175,7 +175,9 @@ func SigEnd(b byte) Opt { return Opt{"SigEnd", func(o *stepOpts) { o.sigEnd = &b
 func AsServerByte(b byte) Opt { return Opt{"AsServerByte", func(o *stepOpts) { o.asServer = &b }} }
 
 // MechanismField sets greeting octets 12-31 exactly (lowercase, illegal characters).
-func MechanismField(m [20]byte) Opt { return Opt{"MechanismField", func(o *stepOpts) { o.mechRaw = &m }} }
+func MechanismField(m [20]byte) Opt {
+	return Opt{"MechanismField", func(o *stepOpts) { o.mechRaw = &m }}
+}
 
 // FirstOctets sends only the first n octets of a greeting (11 for version detection);
 // SendGreetingRest sends the others.

@@ -33,8 +33,8 @@ const (
 	EvCommand     = "command"
 	EvMessage     = "message" // a whole message (clear text), or one CURVE MESSAGE box
 	EvDecodeError = "decode-error"
-	EvClose       = "close" // orderly end of the stream (EOF)
-	EvReset       = "reset" // connection reset or other read/write error
+	EvClose       = "close"   // orderly end of the stream (EOF)
+	EvReset       = "reset"   // connection reset or other read/write error
 	EvPartial     = "partial" // the stream ended inside a greeting, frame or message
 )
 
