@@ -22,6 +22,19 @@ type Config struct {
 	// incompatible, with ERROR then close (RFC 37 §The Socket-Type Property: "it SHOULD handle
 	// errors by returning an ERROR command, and then disconnecting").
 	CheckSocketType bool
+	// StrictAsServer refuses a PLAIN or CURVE peer whose greeting claims our own role with
+	// as-server (RFC 24/25: "uses the greeting as-server field to identify which peer is
+	// "client" and which peer is "server""). Without it only two servers are refused:
+	// libzmq 4.3 always sends as-server=0, even as a PLAIN or CURVE server.
+	StrictAsServer bool
+	// CurveDataFrames sends CURVE MESSAGE commands in data frames (COMMAND flag clear), the
+	// way libzmq 4.3 does and expects; without it they are command frames, as RFC 25/26
+	// (MESSAGE is a command) and RFC 37 §Wire Analysis ("message data SHALL be encoded as
+	// commands") say. libzmq 4.3.4 silently drops MESSAGE commands in command frames.
+	CurveDataFrames bool
+	// StrictCurveFraming refuses received MESSAGE boxes in data frames; without it both
+	// framings are read (the transcript still reports the data-frame form).
+	StrictCurveFraming bool
 	// MaxFrame bounds every frame body read; a frame announcing more is a DecodeError before
 	// any of its body is read. Default DefaultMaxFrame.
 	MaxFrame uint64
@@ -332,10 +345,10 @@ func (c *Conn) Next(ctx context.Context, dl time.Time) (Incoming, error) {
 			off = at
 		}
 		if c.curve != nil {
-			if !f.Command() {
+			cmd, err := ParseCommand(f.Body)
+			if !f.Command() && (c.cfg.StrictCurveFraming || err != nil || cmd.Name != CmdMessage) {
 				return Incoming{}, decodeErr(at, "CURVE traffic", "clear-text data frame after the CURVE handshake (flags %#02x)", f.Flags)
 			}
-			cmd, err := ParseCommand(f.Body)
 			if err != nil {
 				return Incoming{}, shifted(err, at+int64(frameHeaderLen(f)))
 			}
@@ -419,7 +432,7 @@ func (c *Conn) SendCommand(ctx context.Context, name string, data []byte) error 
 func (c *Conn) CommandBytes(name string, data []byte) []byte {
 	body := CommandBody(name, data)
 	if c.curve != nil {
-		return AppendFrame(nil, FlagCommand, c.curve.Seal(PayloadCommand, body))
+		return AppendFrame(nil, c.curveFrameFlags(), c.curve.Seal(PayloadCommand, body))
 	}
 	return AppendFrame(nil, FlagCommand, body)
 }
@@ -441,9 +454,17 @@ func (c *Conn) MessageBytes(frames ...[]byte) []byte {
 		if i < len(frames)-1 {
 			flags = PayloadMore
 		}
-		b = AppendFrame(b, FlagCommand, c.curve.Seal(flags, f))
+		b = AppendFrame(b, c.curveFrameFlags(), c.curve.Seal(flags, f))
 	}
 	return b
+}
+
+// curveFrameFlags is the frame flags of a MESSAGE box (see Config.CurveDataFrames).
+func (c *Conn) curveFrameFlags() byte {
+	if c.cfg.CurveDataFrames {
+		return 0
+	}
+	return FlagCommand
 }
 
 // Recv returns the next message, answering PING with PONG (RFC 37: "it SHALL respond with a

@@ -52,7 +52,7 @@ func (c *Conn) RunMechanism(ctx context.Context) error {
 		c.Close()
 		return fmt.Errorf("zmtp handshake: mechanism mismatch: we sent %q, peer sent %q", m.Name(), printableMech(c.peerGreeting.Mechanism[:]))
 	}
-	if m.Name() != "NULL" && (c.peerGreeting.AsServer == 1) == m.AsServer() {
+	if m.Name() != "NULL" && (c.peerGreeting.AsServer == 1) == m.AsServer() && (m.AsServer() || c.cfg.StrictAsServer) {
 		c.Close()
 		return fmt.Errorf("zmtp handshake: %s needs one client and one server; both sides sent as-server=%d", m.Name(), c.peerGreeting.AsServer)
 	}

@@ -51,7 +51,9 @@ const (
 
 	captureCommand = 4096 // enough for every handshake command and READY metadata
 	captureData    = 32   // a preview and the subscription octet
-	keepFrames     = 8    // frames listed per message event
+	// captureCurveData holds the name and nonce of a MESSAGE box in a data frame.
+	captureCurveData = 64
+	keepFrames       = 8 // frames listed per message event
 )
 
 func newStreamDecoder(t *Transcript, d Direction) *streamDecoder {
@@ -237,6 +239,8 @@ func (d *streamDecoder) startBody(h FrameHeader) {
 	d.capLimit = captureData
 	if h.Flags&FlagCommand != 0 && d.rev == Rev3 {
 		d.capLimit = captureCommand
+	} else if d.mech == "CURVE" {
+		d.capLimit = captureCurveData
 	}
 	d.state = stBody
 	if h.Size == 0 {
@@ -276,6 +280,22 @@ func (d *streamDecoder) dataFrameDone(h FrameHeader, problems []string) {
 	l := d.log()
 	if d.rev == Rev3 {
 		switch {
+		case d.mech == "CURVE" && d.hsDone && isCurveMessageBody(d.capture):
+			// libzmq 4.3 frames MESSAGE boxes this way: encrypted, but not a command frame.
+			l.EncryptedMessages++
+			l.BoxesInDataFrames++
+			text := "MESSAGE (CURVE box in a data frame, " + fmt.Sprintf("%d B", h.Size)
+			if h.Size < curveMessageMinSize {
+				problems = append(problems, fmt.Sprintf("CURVE MESSAGE of %d octets, RFC 26 requires at least 33", h.Size))
+			} else {
+				text += fmt.Sprintf(", nonce %d", binary.BigEndian.Uint64(d.capture[8:16]))
+			}
+			problems = append(problems, "CURVE MESSAGE in a data frame (COMMAND flag clear): RFC 25/26 make MESSAGE a command, RFC 37 says message data SHALL be encoded as commands")
+			if d.msgFrames > 0 {
+				d.flushMessage("message cut by a CURVE MESSAGE box before its last frame")
+			}
+			d.emit(Event{Kind: EvMessage, Offset: d.fstart, Text: text + ")", Encrypted: true, Problems: problems}, false)
+			return
 		case d.mech == "CURVE":
 			problems = append(problems, "clear-text data frame on a CURVE connection (message data SHALL be encoded as commands)")
 			if d.hsDone {
@@ -332,6 +352,11 @@ func (d *streamDecoder) flushMessage(why string) {
 	}
 	d.emit(Event{Kind: kind, Offset: d.msgStart, Text: strings.Join(parts, " "), Frames: d.msg, Problems: dedupe(problems)}, false)
 	d.msg, d.msgFrames, d.msgProblems = nil, 0, nil
+}
+
+// isCurveMessageBody says whether a frame body starts like a CURVE MESSAGE command body.
+func isCurveMessageBody(b []byte) bool {
+	return len(b) >= 8 && b[0] == 7 && string(b[1:8]) == CmdMessage
 }
 
 func dedupe(s []string) []string {
@@ -392,8 +417,28 @@ func (d *streamDecoder) commandDone(h FrameHeader, problems []string) {
 	if cmd.Name == CmdPong && complete && len(cmd.Data) > MaxPingContext {
 		problems = append(problems, fmt.Sprintf("PONG context of %d octets (0*16 allowed)", len(cmd.Data)))
 	}
+	if role := roleOf(d.mech, cmd.Name); role != "" && d.log().Greeting != nil {
+		as := d.log().Greeting.AsServer
+		if (role == "server") != (as == 1) {
+			problems = append(problems, fmt.Sprintf("sends %s (the %s's command) but its greeting said as-server=%d (RFC 24/25: as-server identifies the server)", cmd.Name, role, as))
+		}
+	}
 	ev.Text, ev.Problems = text, problems
 	d.emit(ev, wasHandshake)
+}
+
+// roleOf is the role whose handshake command name is in a mechanism with roles.
+func roleOf(mech, name string) string {
+	if mech != "PLAIN" && mech != "CURVE" {
+		return ""
+	}
+	switch name {
+	case CmdHello, CmdInitiate:
+		return "client"
+	case CmdWelcome:
+		return "server"
+	}
+	return ""
 }
 
 // nullCommand checks the NULL handshake (RFC 23/37 §The NULL Security Mechanism: "null =

@@ -121,8 +121,10 @@ type DirLog struct {
 	// ClearTextAfterHandshake counts data frames (not MESSAGE commands) sent in clear after
 	// a CURVE handshake (CRV.7: "after READY only MESSAGE commands").
 	ClearTextAfterHandshake int64 `json:"cleartext_after_handshake"`
-	// EncryptedMessages counts CURVE MESSAGE commands.
+	// EncryptedMessages counts CURVE MESSAGE boxes; BoxesInDataFrames those of them sent in
+	// data frames (COMMAND flag clear) rather than command frames.
 	EncryptedMessages int64        `json:"encrypted_messages,omitempty"`
+	BoxesInDataFrames int64        `json:"boxes_in_data_frames,omitempty"`
 	Problems          []string     `json:"problems,omitempty"`
 	ProblemCount      int64        `json:"problem_count"`
 	DecodeError       *DecodeError `json:"decode_error,omitempty"` // decoding stopped here
