@@ -165,7 +165,7 @@ func TestLibzmqCurve(t *testing.T) {
 	stranger, _ := GenerateKeyPair()
 	libzmqServer := func(t *testing.T, allow ...Key) *pyPeer {
 		args := []string{"--type", "PAIR", "--bind", "tcp://127.0.0.1:0", "--mech", "curve", "--server", "--echo",
-			"--secret="+server.Secret.Z85(), "--public="+server.Public.Z85(), "--zap"}
+			"--secret=" + server.Secret.Z85(), "--public=" + server.Public.Z85(), "--zap"}
 		var keys []string
 		for _, k := range allow {
 			keys = append(keys, k.Z85())

@@ -158,6 +158,7 @@ func (d *streamDecoder) greetingStep() {
 		d.log().Greeting = info
 		d.emit(Event{Kind: EvGreeting, Text: fmt.Sprintf("greeting ZMTP 2.0 revision %d socket-type %s", d.g[10], info.SocketType)}, true)
 		d.state, d.hsDone = stHeader, true
+		d.log().HandshakeDone = true
 		return
 	}
 	g, err := ParseGreeting(d.g[:])
@@ -249,6 +250,7 @@ func (d *streamDecoder) startBody(h FrameHeader) {
 }
 
 func (d *streamDecoder) frameDone() {
+	defer func() { d.log().HandshakeDone = d.hsDone }()
 	d.state = stHeader
 	d.log().Frames++
 	h := d.fh

@@ -13,6 +13,7 @@ With --echo every received message is sent back.
 """
 import argparse
 import json
+import os
 import sys
 import threading
 
@@ -132,6 +133,7 @@ def main():
     poller.register(mon, zmq.POLLIN)
     poller.register(sys.stdin.fileno(), zmq.POLLIN)
     running = True
+    pending = b""
     while running:
         for item, _ in poller.poll(1000):
             if item is sock:
@@ -143,16 +145,20 @@ def main():
                 ev = zmq.utils.monitor.recv_monitor_message(mon)
                 emit(event="monitor", name=str(zmq.Event(ev["event"]).name), value=ev["value"])
             else:
-                line = sys.stdin.readline()
-                if not line:
+                # Read what is there and run every complete line: a buffered readline would
+                # leave further lines in Python's buffer, where poll cannot see them.
+                chunk = os.read(sys.stdin.fileno(), 65536)
+                if not chunk:
                     running = False
                     break
-                cmd = json.loads(line)
-                if cmd.get("quit"):
-                    running = False
-                    break
-                if "send" in cmd:
-                    sock.send_multipart([bytes.fromhex(f) for f in cmd["send"]])
+                pending += chunk
+                while running and b"\n" in pending:
+                    line, pending = pending.split(b"\n", 1)
+                    cmd = json.loads(line)
+                    if cmd.get("quit"):
+                        running = False
+                    elif "send" in cmd:
+                        sock.send_multipart([bytes.fromhex(f) for f in cmd["send"]])
     sock.disable_monitor()
     mon.close()
     sock.close()
