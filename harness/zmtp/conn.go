@@ -124,6 +124,7 @@ func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
 		err = c.nc.Close()
 		c.tr.End(Out, ErrLocalClose)
+		c.tr.End(In, ErrLocalClose) // records what the peer left unfinished
 	})
 	return err
 }

@@ -34,6 +34,9 @@ type Session struct {
 	Last         Incoming  // the last command or message an Expect step accepted
 	LastGreeting *Greeting // the greeting last sent by SendGreeting (for SendGreetingRest)
 	greetingSent int       // octets of LastGreeting already sent
+	// Legacy is the peer's answer to a ZMTP 2.0 greeting we sent (SendLegacyGreeting).
+	Legacy     *LegacyGreeting
+	legacySent bool
 	// Closed says the peer closed (or reset) the connection and a step accepted it.
 	Closed bool
 	// CloseErr is how it closed: nil or EOF for an orderly close, else the reset.

@@ -93,6 +93,7 @@ func SendGreetingRest(opts ...Opt) Step {
 func SendLegacyGreeting(socketType string, identity []byte, opts ...Opt) Step {
 	return step(fmt.Sprintf("send ZMTP 2.0 greeting %s", socketType), opts, []string{"Dribble"},
 		func(ctx context.Context, s *Session, o stepOpts) error {
+			s.legacySent = true
 			return s.WriteRaw(ctx, V2Greeting(socketType, identity), o.dribble)
 		})
 }
@@ -200,6 +201,9 @@ func (s *Session) closed(o stepOpts, what string, err error) error {
 func ExpectGreeting(opts ...Opt) Step {
 	return step("expect greeting", opts, []string{"Within", "AllowLegacy", "OrClose"},
 		func(ctx context.Context, s *Session, o stepOpts) error {
+			if s.legacySent {
+				return s.expectDowngrade(ctx, o)
+			}
 			_, err := s.ReadGreeting(ctx, time.Now().Add(o.within))
 			var le *LegacyPeerError
 			if errors.As(err, &le) {
@@ -217,6 +221,38 @@ func ExpectGreeting(opts ...Opt) Step {
 			}
 			return nil
 		})
+}
+
+// expectDowngrade reads the answer to our ZMTP 2.0 greeting. A peer that downgrades has
+// already sent its signature and major version (11 octets, RFC 37 "Detecting ZMTP 2.0
+// Peers"), then sends "the ZMTP 2.0 socket type and identity": one socket-type octet and an
+// identity frame (RFC 15).
+func (s *Session) expectDowngrade(ctx context.Context, o stepOpts) error {
+	dl := time.Now().Add(o.within)
+	p, err := s.ReadGreetingPrefix(ctx, 12, dl)
+	if err != nil {
+		return s.closed(o, "a downgraded ZMTP 2.0 greeting", err)
+	}
+	if !o.allowLegacy {
+		return fmt.Errorf("we sent a ZMTP 2.0 greeting; ExpectGreeting needs AllowLegacy to read the answer")
+	}
+	if rev, err := DetectRevision(p[:11]); err != nil || p[0] != 0xFF {
+		return fmt.Errorf("answer to a ZMTP 2.0 greeting is not a signature: % x (%v, %v)", p[:11], rev, err)
+	}
+	s.consume(12)
+	id, err := s.ReadFrame(ctx, dl)
+	if err != nil {
+		return s.closed(o, "the ZMTP 2.0 identity frame", err)
+	}
+	s.Legacy = &LegacyGreeting{Version: p[10], SocketType: V2SocketTypeName(p[11]), Identity: id.Body}
+	return nil
+}
+
+// LegacyGreeting is a peer's downgraded answer to our ZMTP 2.0 greeting.
+type LegacyGreeting struct {
+	Version    byte   // the version octet it had already sent (3 from a 3.x peer)
+	SocketType string // RFC 15 socket type
+	Identity   []byte
 }
 
 // ExpectGreetingPrefix waits until the peer has sent at least n greeting octets (without
@@ -344,13 +380,10 @@ func ExpectNothing(opts ...Opt) Step {
 		func(ctx context.Context, s *Session, o stepOpts) error {
 			dl := time.Now().Add(o.within)
 			for {
-				if len(s.pending()) > 0 && len(o.ignore) == 0 {
-					return fmt.Errorf("expected nothing %s, got %d octets %s", within(o), len(s.pending()), preview(s.pending(), 16))
-				}
 				in, err := s.Next(ctx, dl)
 				if isTimeout(err) {
 					if p := s.pending(); len(p) > 0 {
-						return fmt.Errorf("expected nothing %s, got %d octets of an unfinished frame", within(o), len(p))
+						return fmt.Errorf("expected nothing %s, got %d octets of an unfinished frame %s", within(o), len(p), preview(p, 16))
 					}
 					return nil
 				}

@@ -37,6 +37,7 @@ type streamDecoder struct {
 	msgFrames   int64
 	msgProblems []string
 
+	downgraded bool // a 3.x greeting turned into 2.0 after 11 octets
 	hsDone     bool
 	readyCount int
 	socketType string
@@ -58,6 +59,13 @@ const (
 
 func newStreamDecoder(t *Transcript, d Direction) *streamDecoder {
 	return &streamDecoder{t: t, dir: d}
+}
+
+func (d *streamDecoder) other() Direction {
+	if d.dir == Out {
+		return In
+	}
+	return Out
 }
 
 func (d *streamDecoder) emit(e Event, handshake bool) { d.t.addLocked(d.dir, e, handshake) }
@@ -147,6 +155,11 @@ func (d *streamDecoder) greetingStep() {
 			d.gEnd = 12 // signature, revision, socket-type; the identity frame follows
 		default:
 			d.gEnd = GreetingSize
+			// A 3.x peer answering a ZMTP 2.0 greeting downgrades after its 11 octets: it
+			// sends the 2.0 socket type and identity (RFC 37 "Detecting ZMTP 2.0 Peers").
+			if o := d.t.dirs[d.other()].dec; o.rev == Rev20 && o.state != stGreeting {
+				d.rev, d.gEnd, d.downgraded = Rev20, 12, true
+			}
 		}
 	}
 	if d.glen < d.gEnd {
@@ -156,7 +169,11 @@ func (d *streamDecoder) greetingStep() {
 		info := &GreetingInfo{Revision: d.rev.String(), Version: fmt.Sprintf("%d", d.g[10]), SocketType: V2SocketTypeName(d.g[11])}
 		info.Padding = paddingHex(d.g[1:9])
 		d.log().Greeting = info
-		d.emit(Event{Kind: EvGreeting, Text: fmt.Sprintf("greeting ZMTP 2.0 revision %d socket-type %s", d.g[10], info.SocketType)}, true)
+		text := fmt.Sprintf("greeting ZMTP 2.0 revision %d socket-type %s", d.g[10], info.SocketType)
+		if d.downgraded {
+			text = fmt.Sprintf("greeting downgraded to ZMTP 2.0 (version octet %d) socket-type %s", d.g[10], info.SocketType)
+		}
+		d.emit(Event{Kind: EvGreeting, Text: text}, true)
 		d.state, d.hsDone = stHeader, true
 		d.log().HandshakeDone = true
 		return
