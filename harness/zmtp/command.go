@@ -22,7 +22,9 @@ const (
 )
 
 // Command is a decoded command body: RFC 37 "command-body = command-name command-data;
-// command-name = short-size 1*255command-name-char; command-name-char = ALPHA".
+// command-name = short-size 1*255command-name-char; command-name-char = ALPHA". (RFC 37's
+// prose, "a printable command name, a null octet separator, and data", contradicts its
+// grammar; implementations follow the grammar, and so do we.)
 type Command struct {
 	Name string
 	Data []byte
