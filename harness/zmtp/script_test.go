@@ -2,8 +2,8 @@ package zmtp
 
 import (
 	"context"
-	"net"
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 	"time"
