@@ -8,7 +8,6 @@ require (
 	github.com/onsi/ginkgo/v2 v2.34.0
 	github.com/onsi/gomega v1.44.0
 	github.com/pebbe/zmq4 v1.4.0
-	golang.org/x/crypto v0.57.0
 	golang.org/x/perf v0.0.0-20260908200009-22c9c6c9d4da
 	gonum.org/v1/plot v0.17.0
 )
@@ -51,3 +50,6 @@ tool (
 	github.com/onsi/ginkgo/v2/ginkgo
 	github.com/rhysd/actionlint/cmd/actionlint
 )
+
+// harness/zmtp: nacl/box, nacl/secretbox, curve25519 for CURVE (RFC 26).
+require golang.org/x/crypto v0.57.0
