@@ -52,3 +52,6 @@ tool (
 	github.com/onsi/ginkgo/v2/ginkgo
 	github.com/rhysd/actionlint/cmd/actionlint
 )
+
+// harness/zmtp: nacl/box, nacl/secretbox, curve25519 for CURVE (RFC 26).
+require golang.org/x/crypto v0.57.0
