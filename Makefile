@@ -29,7 +29,7 @@ ZMQSUITE := $(OUT_ABS)/bin/zmqsuite$(EXE)
 export ZMQSUITE_ZMQPEER := $(ZMQPEER)
 SUITE_FLAGS = $(if $(FILTER),--filter '$(FILTER)') $(if $(PROCS),--procs $(PROCS)) $(if $(SHARD),--shard $(SHARD))
 
-.PHONY: all deps build test unit pytest check-peers conformance bench bench-check report run doctor vet clean
+.PHONY: all deps build test unit pytest check-peers conformance wire faults bench bench-check report run doctor vet clean
 all: test
 
 deps:
@@ -66,6 +66,14 @@ conformance: build
 # The peer contract check (docs/peer-protocol.md) on every implementation's peer.
 check-peers: build
 	@$(ZMQSUITE) check-peer -impls all
+
+# The other suites on the same engine: the wire level (our own ZMTP peer against each
+# implementation), faults and load, and conformance's tcp cells across two simulated hosts.
+wire: build
+	@$(ZMQSUITE) suite wire $(SUITE_FLAGS)
+
+faults: build
+	@$(ZMQSUITE) suite faults $(SUITE_FLAGS)
 
 test: deps vet unit pytest check-peers conformance
 
