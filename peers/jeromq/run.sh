@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The JeroMQ peer command (ZMQSUITE_PEERS="jeromq=bash /abs/path/peers/jeromq/run.sh").
+# exec: the harness kills a hung peer with SIGKILL, which must reach the JVM itself.
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+jar="${JEROMQ_JAR:-/usr/share/java/jeromq.jar}"
+if [ ! -r "$jar" ]; then
+  echo "jeromq: $jar missing: run make deps" >&2
+  exit 1
+fi
+if [ ! -f "$here/build/classes/zmqsuite/jeromq/Main.class" ]; then
+  echo "jeromq: peer classes missing in $here/build/classes: run make deps (or bash peers/jeromq/build.sh)" >&2
+  exit 1
+fi
+if ! command -v java >/dev/null 2>&1; then
+  echo "jeromq: java not found" >&2
+  exit 1
+fi
+# A small heap and the serial collector start fastest; -Xshare:auto uses the JDK's class data
+# archive. TieredStopAtLevel is not set: benchmarks need the optimising compiler.
+exec java -Xss512k -Xms32m -XX:+UseSerialGC -Xshare:auto -cp "$jar:$here/build/classes" zmqsuite.jeromq.Main "$@"
