@@ -17,4 +17,5 @@ if ! command -v java >/dev/null 2>&1; then
 fi
 # A small heap and the serial collector start fastest; -Xshare:auto uses the JDK's class data
 # archive. TieredStopAtLevel is not set: benchmarks need the optimising compiler.
-exec java -Xss512k -Xms32m -XX:+UseSerialGC -Xshare:auto -cp "$jar:$here/build/classes" zmqsuite.jeromq.Main "$@"
+# JEROMQ_PEER_JAVA_OPTS: extra JVM options for debugging (e.g. -Dzmqsuite.watchdog.late_ms=200).
+exec java ${JEROMQ_PEER_JAVA_OPTS:-} -Xss512k -Xms32m -XX:+UseSerialGC -Xshare:auto -cp "$jar:$here/build/classes" zmqsuite.jeromq.Main "$@"

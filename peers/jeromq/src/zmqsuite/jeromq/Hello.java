@@ -219,17 +219,16 @@ final class Hello {
         try {
             a = open(ctx, "PAIR");
             c = open(ctx, "PAIR");
-            boolean bound;
+            String real;
             try {
-                bound = a.bind(ep);
-            } catch (UnsupportedOperationException e) {
-                return "JeroMQ does not know the transport: " + e;
+                real = Transports.bind(a, ep);
+            } catch (PeerError e) {
+                if (!e.category.equals(PeerError.UNSUPPORTED)) {
+                    declared.add(transport);
+                }
+                return e.getMessage();
             }
             declared.add(transport);
-            if (!bound) {
-                return "bind " + ep + ": " + Errors.fromErrno(a.errno(), "bind").getMessage();
-            }
-            String real = transport.equals("tcp") ? Transports.realEndpoint(a, ep) : ep;
             if (!c.connect(real)) {
                 return "connect " + real + ": " + Errors.fromErrno(c.errno(), "connect").getMessage();
             }
@@ -253,8 +252,6 @@ final class Hello {
                 }
             }
             return null;
-        } catch (PeerError e) {
-            return e.getMessage();
         } catch (RuntimeException e) {
             return ep + ": " + e;
         } finally {

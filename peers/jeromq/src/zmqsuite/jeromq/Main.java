@@ -36,6 +36,7 @@ public final class Main {
     private final Map<Long, Job> jobs = new LinkedHashMap<>();
     private long nextSocket;
     private long nextJob;
+    private final Watchdog watchdog = new Watchdog();
 
     Main(OutputStream out) {
         this.out = out;
@@ -71,6 +72,7 @@ public final class Main {
     }
 
     void serve(BufferedReader in) throws IOException {
+        watchdog.start();
         String line;
         while ((line = in.readLine()) != null) {
             if (line.trim().isEmpty()) {
@@ -102,7 +104,9 @@ public final class Main {
                 write(error(id instanceof Long ? (Long) id : null, e));
                 continue;
             }
+            watchdog.begin(req.op + " (request " + req.id + ")", budgetMs(req));
             Map<String, Object> reply = handle(req);
+            watchdog.end();
             reply.put("id", req.id);
             write(reorder(reply));
             if (req.op.equals("quit")) {
@@ -112,6 +116,15 @@ public final class Main {
         }
         shutdown(); // end of stdin means quit
         exit(0);
+    }
+
+    /** How long a request may take by the protocol: its timeout_ms, or 10 s for control ops. */
+    private static long budgetMs(Req req) {
+        try {
+            return req.has("timeout_ms") ? Math.max(0, req.integer("timeout_ms")) : DEFAULT_TIMEOUT_MS;
+        } catch (PeerError e) {
+            return DEFAULT_TIMEOUT_MS;
+        }
     }
 
     /** Replies lead with id and ok, for a reader's sake. */

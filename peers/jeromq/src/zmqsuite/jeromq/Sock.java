@@ -87,16 +87,7 @@ final class Sock {
         Transports.check(endpoint, "bind");
         acquire("bind");
         try {
-            boolean ok;
-            try {
-                ok = s.bind(endpoint);
-            } catch (RuntimeException e) {
-                throw Errors.fromException(e, "bind " + endpoint, false);
-            }
-            if (!ok) {
-                throw Errors.fromErrno(s.errno(), "bind " + endpoint);
-            }
-            return Transports.realEndpoint(s, endpoint);
+            return Transports.bind(s, endpoint);
         } finally {
             release();
         }

@@ -1,17 +1,11 @@
 package zmqsuite.jeromq;
 
-import java.lang.reflect.Field;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
-import java.nio.channels.ServerSocketChannel;
-import java.util.Map;
+import org.zeromq.ZMQException;
 
 import zmq.SocketBase;
-import zmq.ZMQ;
 
 /**
- * What JeroMQ 0.3.6 does with each transport, and the two places where the peer has to look
- * past what the binding says to report the truth.
+ * What JeroMQ 0.3.6 does with each transport, and how the peer binds.
  *
  * <p><b>ipc</b>: JeroMQ 0.3.6 accepts ipc:// endpoints but has no unix-domain transport:
  * IpcAddress maps the path to tcp://127.0.0.1:(10000 + |path.hashCode()| mod 55536) and
@@ -19,9 +13,7 @@ import zmq.ZMQ;
  * implementation can reach it, so ipc is not a transport this binding has: the peer answers
  * "unsupported" (hello reports it declared but not working, with the reason).
  *
- * <p><b>tcp wildcard</b>: binding tcp://host:* works, but ZMQ_LAST_ENDPOINT reports port 0
- * (TcpListener keeps the address it resolved before binding). The bind reply must name the
- * real endpoint, so the peer reads the port from the listening channel JeroMQ opened.
+ * <p><b>tcp wildcard</b>: see {@link #bind}.
  */
 final class Transports {
     private Transports() {}
@@ -42,46 +34,67 @@ final class Transports {
         }
     }
 
-    /** The endpoint a bind really listens on (called with the socket's lock held). */
-    static String realEndpoint(SocketBase s, String requested) throws PeerError {
-        String scheme = scheme(requested);
-        if (!scheme.equals("tcp")) {
-            return requested;
+    /**
+     * Binds and returns the real endpoint (the caller holds the socket). tcp://host:* goes
+     * through JeroMQ's public API, org.zeromq.ZMQ.Socket.bindToRandomPort, which tries ports
+     * from 0xC000 upward until one binds and registers the endpoint under that explicit port:
+     * that is what a JeroMQ user's bind("tcp://host:*") does. The internal SocketBase.bind would
+     * bind a kernel-chosen port but report tcp://host:0 as its last endpoint, so nobody could
+     * learn which.
+     */
+    static String bind(SocketBase s, String endpoint) throws PeerError {
+        if (isTcpWildcard(endpoint)) {
+            int port;
+            try {
+                port = new ApiSocket(s).bindToRandomPort(endpoint.substring(0, endpoint.length() - 2));
+            } catch (ZMQException e) {
+                throw Errors.fromErrno(e.getErrorCode(), "bind " + endpoint);
+            } catch (RuntimeException e) {
+                throw Errors.fromException(e, "bind " + endpoint, false);
+            }
+            if (port < 0) {
+                throw Errors.fromErrno(s.errno(), "bind " + endpoint + " (no port from 49152 up would bind)");
+            }
+            return lastEndpoint(s, endpoint);
         }
-        Object last = s.getsockoptx(ZMQ.ZMQ_LAST_ENDPOINT);
-        String reported = last == null ? "" : last.toString();
-        if (!reported.endsWith(":0")) {
-            return reported;
+        boolean ok;
+        try {
+            ok = s.bind(endpoint);
+        } catch (RuntimeException e) {
+            throw Errors.fromException(e, "bind " + endpoint, false);
         }
-        int port = listeningPort(s, requested);
-        if (port <= 0) {
-            throw PeerError.of(PeerError.OTHER, "bind %s: JeroMQ reports %s and the real port could not be found",
-                    requested, reported);
+        if (!ok) {
+            throw Errors.fromErrno(s.errno(), "bind " + endpoint);
         }
-        return reported.substring(0, reported.length() - 1) + port;
+        return lastEndpoint(s, endpoint);
+    }
+
+    /** org.zeromq.ZMQ.Socket over an existing SocketBase (its constructor for that is protected). */
+    private static final class ApiSocket extends org.zeromq.ZMQ.Socket {
+        ApiSocket(SocketBase base) {
+            super(base);
+        }
+    }
+
+    static boolean isTcpWildcard(String endpoint) {
+        return endpoint.startsWith("tcp://") && endpoint.endsWith(":*");
     }
 
     /**
-     * The local port of the listener JeroMQ registered for this bind: SocketBase.endpoints maps
-     * the bind string to a TcpListener, whose ServerSocketChannel is bound. Read-only reflection
-     * on private fields of this exact release; -1 if the layout is not the expected one.
+     * The endpoint to report after a bind: ZMQ_LAST_ENDPOINT for tcp (the address JeroMQ
+     * resolved: a real port, as wildcards are bound by explicit port), the request's own for
+     * inproc (JeroMQ stores it unchanged). A port 0 would mean JeroMQ bound something nobody can
+     * name: refused, never reported as if it were usable.
      */
-    static int listeningPort(SocketBase s, String requested) {
-        try {
-            Field endpoints = SocketBase.class.getDeclaredField("endpoints");
-            endpoints.setAccessible(true);
-            Object listener = ((Map<?, ?>) endpoints.get(s)).get(requested);
-            if (listener == null) {
-                return -1;
-            }
-            Field handle = zmq.TcpListener.class.getDeclaredField("handle");
-            handle.setAccessible(true);
-            ServerSocketChannel ch = (ServerSocketChannel) handle.get(listener);
-            SocketAddress a = ch.getLocalAddress();
-            return a instanceof InetSocketAddress ? ((InetSocketAddress) a).getPort() : -1;
-        } catch (ReflectiveOperationException | RuntimeException | java.io.IOException e) {
-            System.err.println("jeromq peer: cannot read the listening port: " + e);
-            return -1;
+    static String lastEndpoint(SocketBase s, String requested) throws PeerError {
+        if (!scheme(requested).equals("tcp")) {
+            return requested;
         }
+        Object last = s.getsockoptx(zmq.ZMQ.ZMQ_LAST_ENDPOINT);
+        String reported = last == null ? "" : last.toString();
+        if (reported.isEmpty() || reported.endsWith(":0")) {
+            throw PeerError.of(PeerError.OTHER, "bind %s: JeroMQ reports its endpoint as \"%s\"", requested, reported);
+        }
+        return reported;
     }
 }
