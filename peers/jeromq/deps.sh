@@ -20,10 +20,12 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   echo "jeromq: installing ${need[*]} with apt-get"
-  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"; } >/tmp/jeromq-deps.log 2>&1; then
-    echo "jeromq: not installed: apt-get install ${need[*]} failed (see /tmp/jeromq-deps.log): $(tail -n 1 /tmp/jeromq-deps.log)"
+  log="$(mktemp "${TMPDIR:-/tmp}/jeromq-deps.XXXXXX")"
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"; } >"$log" 2>&1; then
+    echo "jeromq: not installed: apt-get install ${need[*]} failed (see $log): $(tail -n 1 "$log")"
     exit 0
   fi
+  rm -f "$log"
 else
   echo "jeromq: $jar and javac present"
 fi

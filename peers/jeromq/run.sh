@@ -15,7 +15,12 @@ if ! command -v java >/dev/null 2>&1; then
   echo "jeromq: java not found" >&2
   exit 1
 fi
-# A small heap and the serial collector start fastest; -Xshare:auto uses the JDK's class data
-# archive. TieredStopAtLevel is not set: benchmarks need the optimising compiler.
+# A small initial heap and the serial collector start fastest; -Xshare:auto uses the JDK's
+# class data archive; TieredStopAtLevel is not set (benchmarks need the optimising compiler).
+# -Xmx1536m: room for a full 1 MiB x 1000 (RCVHWM) receive queue, but not for the ~2 GB frames
+# JeroMQ allocates when it loses the framing (a length read from payload bytes): without a cap
+# such an array is allocated, stays live while the connection lives, and its copying stalls
+# every thread of the peer for seconds at each GC, in whatever case runs next. With it the
+# I/O thread gets OutOfMemoryError, the peer halts with the stack, and that case records it.
 # JEROMQ_PEER_JAVA_OPTS: extra JVM options for debugging (e.g. -Dzmqsuite.watchdog.late_ms=200).
-exec java ${JEROMQ_PEER_JAVA_OPTS:-} -Xss512k -Xms32m -XX:+UseSerialGC -Xshare:auto -cp "$jar:$here/build/classes" zmqsuite.jeromq.Main "$@"
+exec java ${JEROMQ_PEER_JAVA_OPTS:-} -Xss512k -Xms32m -Xmx1536m -XX:+UseSerialGC -Xshare:auto -cp "$jar:$here/build/classes" zmqsuite.jeromq.Main "$@"
