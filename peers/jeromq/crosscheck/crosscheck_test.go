@@ -234,3 +234,94 @@ func TestDigestMatchesGo(t *testing.T) {
 		t.Fatalf("partial digest: got %x, want %x", got, want)
 	}
 }
+
+// category is the error category of a reply, "" when it succeeded.
+func category(rep map[string]any) string {
+	if rep["ok"] == true {
+		return ""
+	}
+	e, _ := rep["error"].(map[string]any)
+	c, _ := e["category"].(string)
+	return c
+}
+
+// TestProtocolBasics checks the peer's answers that do not depend on JeroMQ's behaviour: how
+// malformed requests, unknown and closed handles, deadlines and jobs are answered.
+func TestProtocolBasics(t *testing.T) {
+	c := start(t)
+	checks := []struct {
+		what string
+		req  map[string]any
+		want string
+	}{
+		{"unknown op", map[string]any{"op": "frobnicate"}, "protocol"},
+		{"unknown socket", map[string]any{"op": "recv", "socket": "s999", "timeout_ms": 0}, "protocol"},
+		{"unknown socket type", map[string]any{"op": "socket", "type": "STREAM"}, "unsupported"},
+		{"async control op", map[string]any{"op": "ping", "async": true}, "protocol"},
+		{"unknown job", map[string]any{"op": "wait", "job": 4242, "timeout_ms": 0}, "inval"},
+		{"ping", map[string]any{"op": "ping"}, ""},
+	}
+	for _, ch := range checks {
+		if got := category(c.call(ch.req)); got != ch.want {
+			t.Errorf("%s: category %q, want %q", ch.what, got, ch.want)
+		}
+	}
+	s := c.must(map[string]any{"op": "socket", "type": "PULL"})["socket"].(string)
+	for _, o := range []struct {
+		name string
+		want string
+	}{{"probe_router", "unsupported"}, {"conflate", "unsupported"}, {"no_such_option", "unsupported"}} {
+		if got := category(c.call(map[string]any{"op": "setopt", "socket": s, "name": o.name, "value": 1})); got != o.want {
+			t.Errorf("setopt %s: category %q, want %q", o.name, got, o.want)
+		}
+	}
+	c.must(map[string]any{"op": "setopt", "socket": s, "name": "rcvtimeo", "value": 250})
+	if v := c.must(map[string]any{"op": "getopt", "socket": s, "name": "rcvtimeo"})["value"]; v != float64(250) {
+		t.Errorf("getopt rcvtimeo: %v, want the 250 that was set", v)
+	}
+	if got := category(c.call(map[string]any{"op": "bind", "socket": s, "endpoint": "ipc:///tmp/zs-jeromq-x"})); got != "unsupported" {
+		t.Errorf("bind ipc: category %q, want unsupported (JeroMQ 0.3.6 only emulates ipc over tcp)", got)
+	}
+	ep := c.must(map[string]any{"op": "bind", "socket": s, "endpoint": "tcp://127.0.0.1:*"})["endpoint"].(string)
+	if ep == "tcp://127.0.0.1:*" || ep == "tcp://127.0.0.1:0" {
+		t.Errorf("bind of a wildcard reported %q, not the real endpoint", ep)
+	}
+	// Deadlines: DONTWAIT and a short timeout both say again, within bounds.
+	for _, ms := range []int{0, 200} {
+		t0 := time.Now()
+		rep := c.call(map[string]any{"op": "recv", "socket": s, "timeout_ms": ms})
+		took := time.Since(t0)
+		if category(rep) != "again" || took > time.Duration(ms)*time.Millisecond+2*time.Second ||
+			took < time.Duration(ms)*time.Millisecond*3/4 {
+			t.Errorf("recv timeout_ms %d: %v after %v, want again after about %d ms", ms, rep["error"], took, ms)
+		}
+	}
+	// A job: started, still running, cancelled, then collected with its partial result.
+	job := c.must(map[string]any{"op": "recv_batch", "socket": s, "count": 5, "timeout_ms": 10000, "async": true})["job"]
+	if got := category(c.call(map[string]any{"op": "wait", "job": job, "timeout_ms": 50})); got != "again" {
+		t.Errorf("wait on a running job: category %q, want again", got)
+	}
+	c.must(map[string]any{"op": "cancel", "job": job})
+	rep := c.call(map[string]any{"op": "wait", "job": job, "timeout_ms": 5000})
+	if category(rep) != "again" || rep["messages"] == nil {
+		t.Errorf("cancelled recv_batch: %v, want an again error with the (empty) messages", rep)
+	}
+	// Closed handles are "closed", not unknown.
+	c.must(map[string]any{"op": "close", "socket": s, "linger_ms": 0})
+	if got := category(c.call(map[string]any{"op": "recv", "socket": s, "timeout_ms": 0})); got != "closed" {
+		t.Errorf("recv on a closed socket: category %q, want closed", got)
+	}
+	if rep := c.call(map[string]any{"op": "quit"}); rep["ok"] != true {
+		t.Errorf("quit: %v", rep)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("the peer did not exit 0 after quit: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("the peer did not exit within 10 s of quit")
+	}
+}
