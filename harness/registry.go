@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 
 	"sort"
 	"strings"
@@ -100,6 +101,9 @@ func NewRegistry(spec string) (*Registry, error) {
 		py.Command = []string{python, "-u", filepath.Join(RepoRoot(), "pyclients", "peer.py")}
 	}
 	r.add(py)
+	r.add(&Impl{Name: JeroMQ, Builtin: true, Source: "builtin",
+		Command:  []string{"bash", filepath.Join(RepoRoot(), "peers", "jeromq", "run.sh")},
+		Optional: optionalUnless(runtime.GOOS == "linux" && onPath("apt-get"), "make deps installs JeroMQ from Debian's libjeromq-java, and this machine has no apt-get")})
 	r.add(&Impl{Name: ZeroMQJS, Builtin: true, Source: "builtin",
 		Command:  []string{"node", filepath.Join(RepoRoot(), "peers", "zeromqjs", "peer.js")},
 		Optional: optionalUnless(onPath("node") && onPath("npm"), "make deps installs zeromq.js with npm, and node or npm is not on PATH")})

@@ -37,6 +37,7 @@ const (
 	ipcAnyVersion ipcVersionOf = iota
 	ipcLibZMQVersion
 	ipcPyZMQVersion
+	ipcBindingVersion
 )
 
 // ipcUnix is the os of rows that hold on every unix-like GOOS (see ipcUnixGOOS).
@@ -68,6 +69,16 @@ var ipcTable = []ipcRule{
 	{os: ipcUnix, impl: "libzmq", want: IPCYes, why: "libzmq has ipc (AF_UNIX) on every unix"},
 	{os: ipcUnix, impl: "pyzmq", want: IPCYes, why: "pyzmq's libzmq has ipc (AF_UNIX) on every unix"},
 	{os: ipcUnix, impl: "gozmq", want: IPCYes, why: "go-zeromq/zmq4 maps ipc to Go's unix network"},
+	// zeromq.js 6 bundles libzmq 4.3.5 in its prebuilt addon (zmq.capability.ipc is true on Linux
+	// x64, checked by its peer's hello).
+	{os: ipcUnix, impl: "zeromqjs", want: IPCYes, why: "zeromq.js bundles a libzmq with ipc (AF_UNIX)"},
+
+	// JeroMQ (pure Java) has no ipc transport up to 0.3.x: zmq.IpcAddress maps ipc://PATH to
+	// tcp://127.0.0.1:(10000 + |PATH.hashCode()| mod 55536) ("fake Unix domain socket"), so no
+	// socket file exists and no other implementation can reach it (jeromq #953). Java 16 added
+	// unix-domain SocketChannels (JEP 380), which later JeroMQ releases do not use either.
+	// Later releases are not checked: the probe decides.
+	{os: "*", impl: "jeromq", on: ipcBindingVersion, below: "0.4", want: IPCNo, why: "JeroMQ emulates ipc over a loopback tcp port: no unix socket (zmq.IpcAddress; jeromq #953)"},
 
 	// Windows, libzmq: ipc over AF_UNIX since 4.3.3 (NEWS 4.3.3: "#3691 IPC on Windows 10 via
 	// AF_UNIX"), on Windows 10 1803+ and only when libzmq is built with its epoll poller (wepoll
@@ -139,6 +150,9 @@ func ExpectIPC(goos, impl string, v IPCVersions) (IPCWant, string) {
 }
 
 func (r ipcRule) matchesOS(goos string) bool {
+	if r.os == "*" {
+		return true
+	}
 	if r.os == ipcUnix {
 		return ipcUnixGOOS[goos]
 	}
@@ -153,6 +167,8 @@ func (v IPCVersions) of(which ipcVersionOf) string {
 		if v.PyZMQ != "" {
 			return v.PyZMQ
 		}
+		return v.Binding
+	case ipcBindingVersion:
 		return v.Binding
 	}
 	return ""

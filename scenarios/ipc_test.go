@@ -57,8 +57,12 @@ func TestIPCExpectations(t *testing.T) {
 		{"windows", "gozmq", IPCVersions{Binding: "v0.17.0"}, IPCYes, "golang/go#26072"},
 		{"windows", "gozmq", IPCVersions{}, IPCYes, "AF_UNIX"},
 
-		// unknown implementations (external peers): no expectation, on any OS
+		// JeroMQ up to 0.3.x: ipc emulated over tcp, on every OS; later releases unchecked
+		{"linux", "jeromq", IPCVersions{Binding: "0.3.6"}, IPCNo, "jeromq #953"},
+		{"windows", "jeromq", IPCVersions{Binding: "0.3.6"}, IPCNo, "loopback tcp"},
 		{"linux", "jeromq", IPCVersions{Binding: "0.6.0"}, IPCUnknown, "declared is compared with probed"},
+
+		// unknown implementations (external peers): no expectation, on any OS
 		{"darwin", "zmq.rs", IPCVersions{}, IPCUnknown, "declared is compared with probed"},
 		{"windows", "netmq", IPCVersions{Binding: "4.0.1"}, IPCUnknown, "declared is compared with probed"},
 
@@ -97,14 +101,14 @@ func TestIPCTableRows(t *testing.T) {
 			t.Errorf("row %d (%s %s): empty range [%s, %s)", i, r.os, r.impl, r.from, r.below)
 		}
 		goos := r.os
-		if goos == ipcUnix {
+		if goos == ipcUnix || goos == "*" {
 			goos = "linux"
 		}
 		probe := r.from
 		if probe == "" && r.below != "" {
 			probe = "0.0.1"
 		}
-		v := IPCVersions{LibZMQ: probe, PyZMQ: probe}
+		v := IPCVersions{LibZMQ: probe, PyZMQ: probe, Binding: probe}
 		if got, why := ExpectIPC(goos, r.impl, v); got != r.want || why != r.why {
 			t.Errorf("row %d (%s %s %s..%s) is shadowed: ExpectIPC(%s, %s, %q) = %s (%s)",
 				i, r.os, r.impl, r.from, r.below, goos, r.impl, probe, got, why)

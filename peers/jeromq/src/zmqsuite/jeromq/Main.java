@@ -422,6 +422,11 @@ public final class Main {
         Content.Plan plan = null;
         List<Object> explicit = null;
         long n;
+        // Both at once is the harness's mistake, not something for the binding to answer
+        // (docs/peer-protocol.md: required fields).
+        if (req.has("plan") && req.m.get("messages") != null) {
+            throw PeerError.of(PeerError.PROTOCOL, "send_batch: give \"messages\" or \"plan\", not both");
+        }
         if (req.has("plan")) {
             plan = Content.Plan.parse(req.object("plan"));
             n = plan.count;
