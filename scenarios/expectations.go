@@ -192,8 +192,20 @@ func typeErrorLine(msg string, fallback int) (int, string) {
 	return fallback, msg
 }
 
-// Suites whose cases expectations may name.
+// Suites whose cases expectations may name: the project's, and any suite a test binary
+// registers (RegisterSuite).
 var Suites = []string{"conformance", "wire", "faults", "hosts", "bench"}
+
+// RegisterSuite makes a suite's name valid in expectations (the engine calls it for every
+// suite it builds, so that a suite of its own tests can have entries).
+func RegisterSuite(name string) {
+	for _, s := range Suites {
+		if s == name {
+			return
+		}
+	}
+	Suites = append(Suites, name)
+}
 
 func (e *Expectation) validate() error {
 	if e.Case == "" {
@@ -231,14 +243,40 @@ func (e *Expectation) validate() error {
 	return nil
 }
 
-// Match returns the first entry that covers c, or nil.
+// Match returns the first entry that covers c, or nil. Interop entries (case "*") never
+// match a cell: they say a pairing does not interoperate at all (see Interop).
 func (x *Expectations) Match(c Cell) *Expectation {
 	if x == nil {
 		return nil
 	}
 	for _, e := range x.list {
-		if e.matches(c) {
+		if !e.IsInterop() && e.matches(c) {
 			return e
+		}
+	}
+	return nil
+}
+
+// IsInterop reports whether an entry is an interop entry: `case: "*"` with a concrete bind and
+// connect says that those two implementations do not exchange messages at all over the
+// transport (they do not speak a common protocol revision, say). The engine checks that with
+// one probe per pairing; when it holds, the pairing's cells are known failures without being
+// run one by one; when a message crosses, the entry is stale, and that is red.
+func (e *Expectation) IsInterop() bool { return e.Case == "*" }
+
+// Interop returns the interop entry that covers c's pairing, transport, OS and versions (the
+// case is ignored), or nil.
+func (x *Expectations) Interop(c Cell) *Expectation {
+	if x == nil {
+		return nil
+	}
+	for _, e := range x.list {
+		if e.IsInterop() {
+			probe := c
+			probe.Case = "*"
+			if e.matches(probe) {
+				return e
+			}
 		}
 	}
 	return nil
@@ -260,7 +298,10 @@ func (x *Expectations) Check(suite string, known func(string) bool, impls []stri
 		if e.Suite != suite {
 			continue
 		}
-		if !known(e.Case) {
+		if e.IsInterop() && (e.Bind == "*" || e.Connect == "*") {
+			return fmt.Errorf("%s: an interop entry (case \"*\") names the pairing: give both bind and connect", e.Where())
+		}
+		if !e.IsInterop() && !known(e.Case) {
 			return fmt.Errorf("%s: no case %q in the %s suite (a typo, or a renamed id?)", e.Where(), e.Case, suite)
 		}
 		for _, side := range []struct{ field, v string }{{"bind", e.Bind}, {"connect", e.Connect}} {

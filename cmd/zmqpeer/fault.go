@@ -17,6 +17,8 @@ package main
 //	zmqpeer fault drop-sends      gozmq peer whose REQ sockets accept every send and send
 //	                              nothing (a mutant: cases that only check that nothing
 //	                              arrives somewhere must still catch it)
+//	zmqpeer fault mute            gozmq peer whose sockets of every type accept every send and
+//	                              send nothing: an implementation nothing can interoperate with
 //
 // "First" counts from the first request other than hello: hello probes transports with real
 // sends and receives, and those must work for the peer to start at all.
@@ -35,7 +37,7 @@ import (
 	"github.com/zmqsuite/zmqsuite/harness/peer"
 )
 
-var faults = []string{"panic-on-recv", "hang-on-recv", "garbage", "exit-at-start", "die-after-close", "drop-sends"}
+var faults = []string{"panic-on-recv", "hang-on-recv", "garbage", "exit-at-start", "die-after-close", "drop-sends", "mute"}
 
 func runFault(args []string) int {
 	if len(args) != 1 {
@@ -55,7 +57,7 @@ func runFault(args []string) int {
 	case "exit-at-start":
 		fmt.Fprintln(os.Stderr, "zmqpeer fault: exit-at-start: exiting with status 1 before serving, as asked")
 		return 1
-	case "panic-on-recv", "hang-on-recv", "die-after-close", "drop-sends":
+	case "panic-on-recv", "hang-on-recv", "die-after-close", "drop-sends", "mute":
 		b = &faultBackend{Backend: b, mode: mode, armed: &armed}
 	case "garbage":
 		out = &garbler{w: os.Stdout}
@@ -164,7 +166,7 @@ type faultSocket struct {
 }
 
 func (s *faultSocket) Send(frames [][]byte, timeout time.Duration) error {
-	if s.b.mode == "drop-sends" && s.typ == "REQ" && s.b.armed.Load() {
+	if (s.b.mode == "drop-sends" && s.typ == "REQ" || s.b.mode == "mute") && s.b.armed.Load() {
 		return nil // accepted, never sent
 	}
 	return s.Socket.Send(frames, timeout)

@@ -48,7 +48,10 @@ func (r *Run) Collect(rep types.Report) (*harness.SuiteResults, error) {
 	for _, im := range r.Found.Impls {
 		res.Implementations = append(res.Implementations, *r.Found.Hellos[im.Name])
 	}
-	var late []*harness.LateCrash
+	var (
+		late  []*harness.LateCrash
+		stale []interopStale
+	)
 	byID := map[string]int{}
 	for _, sr := range rep.SpecReports {
 		var (
@@ -69,6 +72,10 @@ func (r *Run) Collect(rep types.Report) (*harness.SuiteResults, error) {
 				if err == nil && v != nil {
 					late = append(late, v)
 				}
+				broken = err
+			case InteropEntry:
+				v, err := entryValue[interopStale](e)
+				stale = append(stale, v)
 				broken = err
 			}
 			if broken != nil {
@@ -94,6 +101,7 @@ func (r *Run) Collect(rep types.Report) (*harness.SuiteResults, error) {
 			r.applyLate(&res.Records[i], lc)
 		}
 	}
+	res.Records = append(res.Records, staleInterop(r.Suite.Name, stale)...)
 	SetReference(res.Records)
 	SetBlame(res.Records)
 	sort.SliceStable(res.Records, func(i, j int) bool { return recordLess(&res.Records[i], &res.Records[j]) })
@@ -277,17 +285,17 @@ func (r *Run) finish(rep types.Report) {
 		return
 	}
 	Emit(Event{Kind: "done", Suite: r.Suite.Name, Path: path, Total: len(res.Records), Line: Tally(res.Records) + "; results in " + path})
+	// Verdicts that only the whole run can give (a late crash, a stale interop entry) have no
+	// spec of their own to fail: the suite fails here.
 	var lateRed []string
 	for _, rec := range res.Records {
-		if rec.LateCrash != "" && rec.Outcome.Red() {
+		if (rec.LateCrash != "" || rec.Case == interopCase) && rec.Outcome.Red() {
 			lateRed = append(lateRed, CellLine(rec))
+			Emit(Event{Kind: "cell", Suite: r.Suite.Name, Line: CellLine(rec), Outcome: rec.Outcome})
 		}
 	}
 	if len(lateRed) > 0 {
-		for _, l := range lateRed {
-			Emit(Event{Kind: "cell", Suite: r.Suite.Name, Line: l, Outcome: harness.Crash})
-		}
-		ginkgo.Fail("late crashes:\n" + strings.Join(lateRed, "\n"))
+		ginkgo.Fail("red after the cells ran:\n" + strings.Join(lateRed, "\n"))
 	}
 }
 

@@ -162,3 +162,41 @@ func TestRunnerResolvesRelativePeerCommandsAgainstTheRoot(t *testing.T) {
 		t.Errorf("cells: %s", b)
 	}
 }
+
+// An interop entry (case "*") that holds: the pairing's cells are known failures, not run one
+// by one. One that no longer holds (a message crosses): the cells run and the run is red,
+// asking for the entry to go.
+func TestRunnerChecksInteropEntries(t *testing.T) {
+	bin, err := harness.PeerBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exps := filepath.Join(t.TempDir(), "interop.yaml")
+	if err := os.WriteFile(exps, []byte(`- suite: selftest
+  case: "*"
+  transport: tcp
+  bind: gozmq
+  connect: other
+  reason: these two never exchange a message
+  link: not reported upstream
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// "other" is a gozmq peer whose sends vanish: the entry holds.
+	r := runSelftest(t, "bind:gozmq && connect:other", "ZMQSUITE_PEERS=other="+bin+" fault mute", "ZMQSUITE_IMPLS=gozmq,other",
+		"ZMQSUITE_EXPECTATIONS="+exps)
+	if r.code != matrix.ExitGreen {
+		t.Fatalf("holding interop entry: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, rec := range r.results(t).Records {
+		if rec.Bind == "gozmq" && rec.Connect == "other" && (rec.Outcome != harness.XFail || !strings.HasPrefix(rec.Reason, "not run: gozmq and other do not interoperate over tcp")) {
+			t.Errorf("%s: %s %q", rec.ID, rec.Outcome, rec.Reason)
+		}
+	}
+	// "other" is a plain gozmq peer: the entry is stale.
+	r = runSelftest(t, "bind:gozmq && connect:other && case:ST.1", "ZMQSUITE_PEERS=other="+bin+" gozmq", "ZMQSUITE_IMPLS=gozmq,other",
+		"ZMQSUITE_EXPECTATIONS="+exps)
+	if r.code != matrix.ExitRed || !strings.Contains(r.stdout, "xpass INTEROP tcp gozmq→other: expected not to interoperate but a message crossed both ways: remove the entry at "+exps+":1") {
+		t.Errorf("stale interop entry: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -51,7 +51,10 @@ type Suite struct {
 
 // NewSuite returns an empty catalogue; the name is the suite's label value, output directory
 // (out/<name>/) and make target.
-func NewSuite(name string) *Suite { return &Suite{Name: name, byID: map[string]*Def{}} }
+func NewSuite(name string) *Suite {
+	scenarios.RegisterSuite(name)
+	return &Suite{Name: name, byID: map[string]*Def{}}
+}
 
 // Option adjusts a Def at registration.
 type Option func(*Def)

@@ -1,0 +1,135 @@
+package matrix
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+
+	"github.com/zmqsuite/zmqsuite/harness"
+	"github.com/zmqsuite/zmqsuite/scenarios"
+)
+
+// Interop entries (`case: "*"` in the expectations) say that two implementations do not
+// exchange messages at all over a transport: go-zeromq speaks only ZMTP 3.0 and does not
+// downgrade, JeroMQ 0.3 speaks only ZMTP 2.0, and nothing ever crosses between them. Running
+// every case of such a pairing would only measure timeouts (a CON.1 cell of it needed more
+// than its 60 s bound), so the engine checks the claim once per pairing and process with a
+// probe — a PAIR pair, one message each way — and when the probe fails as the entry says,
+// each cell of the pairing is a known failure without its body being run. When a message does
+// cross, the entry is stale: the cells run and are judged as any other, and a red record
+// (INTEROP) asks for the entry to go.
+
+// InteropEntry is the report entry of a probe that found a pairing interoperating despite an
+// interop entry.
+const InteropEntry = "zmqsuite.interop"
+
+// interopCase is the case id of the stale-entry records.
+const interopCase = "INTEROP"
+
+type interopProbe struct {
+	once sync.Once
+	err  error // why no message crossed; nil: one did
+}
+
+var interopProbes sync.Map // "transport|bind|connect" → *interopProbe
+
+// interopVerdict decides a cell of a pairing an interop entry covers: (record, true) when the
+// pairing indeed does not interoperate (the cell is a known failure, not run), (_, false) when
+// it does (the cell runs; the stale entry is reported once per process).
+func (r *Run) interopVerdict(ctx ginkgo.SpecContext, st started, c *CellSpec) (harness.Record, bool) {
+	e := r.Expectations.Interop(scenarios.Cell{Suite: r.Suite.Name, Transport: st.Transport,
+		Bind: st.Bind, Connect: st.Connect, OS: runtime.GOOS, Versions: r.versions})
+	if e == nil {
+		return harness.Record{}, false
+	}
+	key := st.Transport + "|" + st.Bind + "|" + st.Connect
+	v, _ := interopProbes.LoadOrStore(key, &interopProbe{})
+	p := v.(*interopProbe)
+	fresh := false
+	p.once.Do(func() {
+		fresh = true
+		// The probe has a bound of its own: the first cell of the pairing in each process
+		// pays for it, and its spec has interopBudget more time for that (declare).
+		pctx, cancel := context.WithTimeout(context.Background(), interopBudget)
+		defer cancel()
+		p.err = r.probePairing(pctx, c)
+	})
+	if p.err == nil {
+		if fresh {
+			ginkgo.AddReportEntry(InteropEntry, interopStale{Transport: st.Transport, Bind: st.Bind, Connect: st.Connect,
+				Where: e.Where(), Reason: e.Reason, Link: e.Link}, ginkgo.ReportEntryVisibilityNever)
+		}
+		return harness.Record{}, false
+	}
+	rec := harness.Record{Suite: r.Suite.Name, ID: st.ID, Case: st.Case, Title: st.Title, Level: st.Level,
+		Pattern: st.Pattern, Transport: st.Transport, Scenario: st.Scenario, Bind: st.Bind, Connect: st.Connect,
+		Outcome: harness.XFail, RFC: harness.VerdictFail, Reference: harness.VerdictNA, Rerun: st.Rerun,
+		Observed: "no interoperation",
+		Expectation: &harness.ExpectationRef{Reason: e.Reason, Link: e.Link, Impls: e.Impls(), Where: e.Where()}}
+	rec.Reason, _ = splitReason(fmt.Sprintf("not run: %s and %s do not interoperate over %s (a PAIR probe: %s)",
+		st.Bind, st.Connect, st.Transport, p.err))
+	return rec, true
+}
+
+// interopBudget bounds an interop probe: peers start (a JVM: half a second), go-zeromq's dial
+// retries for 2.5 s, and each message has 2–3 s to cross.
+const interopBudget = 20 * time.Second
+
+// probePairing puts a PAIR in each side's peer and sends one message each way; the error says
+// why that did not work.
+func (r *Run) probePairing(ctx context.Context, c *CellSpec) error {
+	cell := harness.NewCell(r.pool, c.Transport, c.Bind, c.Connect)
+	cell.ID = "interop probe " + c.Transport + " " + c.Bind.Name + "→" + c.Connect.Name
+	defer cell.Close(ctx)
+	a := harness.Run(ctx, cell, func() {
+		b := cell.Bind(ctx, harness.PAIR)
+		conn := cell.Connect(ctx, harness.PAIR, b)
+		for _, way := range [][2]*harness.Sock{{conn, b}, {b, conn}} {
+			if err := way[0].TrySend(ctx, 2*time.Second, harness.Msg("interop probe")); err != nil {
+				panic(&harness.StepError{Step: way[0].Name + " send", Err: err})
+			}
+			if _, err := way[1].TryRecv(ctx, 3*time.Second); err != nil {
+				panic(&harness.StepError{Step: way[1].Name + " receive", Err: err})
+			}
+		}
+	})
+	switch {
+	case a.Fault != nil:
+		return a.Fault
+	case a.Err != nil:
+		return a.Err
+	case a.Unsupported != nil:
+		return a.Unsupported
+	}
+	return nil
+}
+
+// interopStale is a pairing that interoperated although an interop entry says it does not.
+type interopStale struct {
+	Transport, Bind, Connect, Where, Reason, Link string
+}
+
+// staleInterop makes the stale-entry records: red, blamed on the expectations.
+func staleInterop(suite string, seen []interopStale) []harness.Record {
+	done := map[string]bool{}
+	var out []harness.Record
+	for _, s := range seen {
+		id := CellID(interopCase, s.Transport, "", s.Bind, s.Connect)
+		if done[id] {
+			continue
+		}
+		done[id] = true
+		out = append(out, harness.Record{Suite: suite, ID: id, Case: interopCase, Title: "the pairing exchanges messages",
+			Level: "M", Pattern: "interop", Transport: s.Transport, Bind: s.Bind, Connect: s.Connect,
+			Outcome: harness.XPass, RFC: harness.VerdictPass, Reference: harness.VerdictNA, Blame: "expectations",
+			Reason: "expected not to interoperate but a message crossed both ways: remove the entry at " + s.Where,
+			Detail: strings.TrimSpace(s.Reason),
+			Expectation: &harness.ExpectationRef{Reason: s.Reason, Link: s.Link, Where: s.Where}})
+	}
+	return out
+}
