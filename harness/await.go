@@ -381,10 +381,7 @@ func AwaitRotation(ctx context.Context, req *Sock, responders ...*Sock) [][][]by
 		},
 		round: func([]*Sock) { SendRequest(ctx, req, ProbeMarker) },
 		collect: func(pending map[*Sock]bool) {
-			a, ok := PollAny(ctx, responders, RecvTimeout)
-			if !ok {
-				panic(&StepError{Step: "await rotation", Err: fmt.Errorf("a request from %s reached none of %s within %v", req.Name, sockNames(responders), RecvTimeout)})
-			}
+			a := AwaitAny(ctx, responders, RecvTimeout, "a probe request from "+req.Name)
 			last[a.At] = a.Msg
 			delete(pending, responders[a.At])
 			Answer(ctx, responders[a.At], a.Msg, ProbeMarker)
@@ -413,7 +410,13 @@ func SendRequest(ctx context.Context, req *Sock, frames ...string) {
 		case time.Now().After(deadline):
 			panic(&StepError{Step: "send request", Err: fmt.Errorf("%s never had a connected peer to send its request %q to within %v: %w", req.Name, frames, SettleLimit, err)})
 		}
-		time.Sleep(5 * time.Millisecond) // a connection being made: poll, as Eventually would
+		// A connection being made: poll again shortly, as Eventually would (go-zeromq refuses
+		// at once, so the in-peer timeout alone would spin).
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
 }
 
