@@ -25,10 +25,12 @@ var (
 	// SettleLimit bounds a wait for connections to come up: connection set-up and handshakes,
 	// tens of milliseconds normally, seconds for a peer process starting on a loaded machine.
 	SettleLimit = 10 * time.Second
-	// SubscribeLimit bounds a wait for a subscription to reach a publisher (connection set-up
-	// included): tens of milliseconds normally, so 2 s is generous on a loaded 2-core machine,
-	// and a publisher that never honours a subscription fails its cell in 2 s, not 10.
-	SubscribeLimit = 2 * time.Second
+	// SubscribeLimit bounds a wait for a first subscription to reach a publisher over a
+	// connection not proven up yet: connection set-up, handshake and the subscription, tens of
+	// milliseconds normally, and over 2 s seen when the machine is loaded (5 processes
+	// connecting at a load average of 47). A later subscription over a connection a probe has
+	// crossed gets ArriveLimit: it is one message on a live path.
+	SubscribeLimit = 5 * time.Second
 	// ArriveLimit bounds the wait for something that must follow promptly from a path already
 	// proven up (a message over a connection a probe crossed, a flush probe behind the probes
 	// of a subscription): milliseconds normally; shorter than the default 5 s per step, so that
@@ -225,7 +227,8 @@ func probeSender(m [][]byte) (int, bool) {
 }
 
 // AwaitSubscribed publishes probes on topic from pub until every sub has received one, within
-// SubscribeLimit; the failure names the subscribers that never got one. It then publishes a
+// SubscribeLimit, or ArriveLimit where every sub's connection from pub is proven up by an
+// earlier AwaitSubscribed; the failure names the subscribers that never got one. It then publishes a
 // final flush probe and receives up to it on every sub: the probes still in flight precede it
 // on each connection, so none can arrive later and disturb an exact count (unlike a drain that
 // ends on a quiet window: on a loaded machine a probe arrived 100 ms after the last). Nothing
@@ -235,11 +238,17 @@ func probeSender(m [][]byte) (int, bool) {
 func AwaitSubscribed(ctx context.Context, pub *Sock, topic string, subs ...*Sock) map[*Sock][][][]byte {
 	other := map[*Sock][][][]byte{}
 	probe := Msg(topic + ProbeMarker)
+	limit := ArriveLimit
+	for _, s := range subs {
+		if !pub.subscribed[s] {
+			limit = SubscribeLimit // a connection still to be proven
+		}
+	}
 	probeWait{
-		step: "await subscription", limit: SubscribeLimit, targets: subs,
+		step: "await subscription", limit: limit, targets: subs,
 		missing: func(names string) string {
 			return fmt.Sprintf("no message published by %s on topic %s reached %s within %v: the subscription never took effect at the publisher",
-				pub.Name, Printable(topic), names, SubscribeLimit)
+				pub.Name, Printable(topic), names, limit)
 		},
 		round: func([]*Sock) {
 			// A publisher drops what no one is subscribed to; would-block only means a full queue.
@@ -267,6 +276,12 @@ func AwaitSubscribed(ctx context.Context, pub *Sock, topic string, subs ...*Sock
 			}
 		},
 	}.run()
+	if pub.subscribed == nil {
+		pub.subscribed = map[*Sock]bool{}
+	}
+	for _, s := range subs {
+		pub.subscribed[s] = true
+	}
 	flush := topic + "flush" + ProbeMarker
 	pub.Send(ctx, flush)
 	for _, s := range subs {

@@ -21,6 +21,9 @@ type Sock struct {
 	Name     string // "connect PULL #3": what failure messages call it
 	Endpoint string // the real endpoint it is bound to, if bound
 	closed   bool
+	// subscribed are the subscribers a probe published by this socket has reached: their
+	// connections are proven up (AwaitSubscribed's shorter bound applies to them).
+	subscribed map[*Sock]bool
 }
 
 // Impl is the implementation this socket belongs to.
