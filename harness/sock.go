@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/zmqsuite/zmqsuite/harness/peer"
@@ -20,13 +21,24 @@ type Sock struct {
 	Name     string // "connect PULL #3": what failure messages call it
 	Endpoint string // the real endpoint it is bound to, if bound
 	closed   bool
+	// subscribed are the subscribers a probe published by this socket has reached: their
+	// connections are proven up (AwaitSubscribed's shorter bound applies to them).
+	subscribed map[*Sock]bool
 }
 
 // Impl is the implementation this socket belongs to.
 func (s *Sock) Impl() string { return s.peer.Impl.Name }
 
-// call runs one request; faults panic (the peer is gone), refusals are returned.
+// try runs one request; faults panic (the peer is gone), refusals are returned. A protocol error
+// to an op the peer must serve is a defect of the peer, never a refusal a case could judge: it
+// fails the step (see peerProtocolError).
 func (s *Sock) try(ctx context.Context, req peer.Request, timeout time.Duration, step string) (peer.Reply, error) {
+	return s.tryAs(ctx, req, req.Op, timeout, step)
+}
+
+// tryAs is try for a request that stands for another op: a wait stands for the op of its job,
+// whose reply it carries.
+func (s *Sock) tryAs(ctx context.Context, req peer.Request, op string, timeout time.Duration, step string) (peer.Reply, error) {
 	req.Socket = s.ID
 	step = fmt.Sprintf("%s (%s)", step, s.Name)
 	s.cell.step(step)
@@ -36,20 +48,51 @@ func (s *Sock) try(ctx context.Context, req peer.Request, timeout time.Duration,
 		f.Role = s.Side
 		panic(f)
 	}
+	if peer.Category(err) == peer.ErrProtocol && !OptionalOp(op) {
+		panic(&StepError{Step: fmt.Sprintf("%s %s", s.peer.Impl.Name, step), Err: peerProtocolError(s.peer.Impl.Name, op, err)})
+	}
 	return rep, err
 }
 
-// call is try for steps that must succeed: a refusal fails the case (or skips it when the
-// binding says the feature is unsupported).
+// call is try for steps that must succeed: a refusal fails the case, or skips it when the
+// binding says the feature is unsupported, or the peer lacks an optional op.
 func (s *Sock) call(ctx context.Context, req peer.Request, timeout time.Duration, step string) peer.Reply {
 	rep, err := s.try(ctx, req, timeout, step)
 	if err != nil {
-		if peer.Category(err) == peer.ErrUnsupported {
+		if NotSupported(req.Op, err) {
 			panic(&Unsupported{Impl: s.peer.Impl.Name, What: step + " (" + err.Error() + ")"})
 		}
 		panic(&StepError{Step: fmt.Sprintf("%s %s", s.peer.Impl.Name, step+" ("+s.Name+")"), Err: err})
 	}
 	return rep
+}
+
+// optionalOps are the ops docs/peer-protocol.md lets a peer lack (its Versioning section: ops
+// added since version 1 keep the version, and a peer that predates one answers it with a
+// protocol error). Every other op of the version-1 table is mandatory.
+var optionalOps = map[string]bool{peer.OpBench: true, "ping": true}
+
+// OptionalOp reports whether a peer may lack op.
+func OptionalOp(op string) bool { return optionalOps[op] }
+
+// NotSupported reports whether err means "not supported" for a request of op
+// (docs/peer-protocol.md, Error categories and Versioning): the category unsupported, or a
+// protocol error to an optional op. A case that needs the feature is skipped.
+func NotSupported(op string, err error) bool {
+	switch peer.Category(err) {
+	case peer.ErrUnsupported:
+		return true
+	case peer.ErrProtocol:
+		return OptionalOp(op)
+	}
+	return false
+}
+
+// peerProtocolError explains a protocol error to a mandatory op: the peer does not speak the
+// protocol it announced in hello (or the harness sent it nonsense), which is a red result, not
+// a skip.
+func peerProtocolError(impl, op string, err error) error {
+	return fmt.Errorf("peer protocol error: the %s peer answered %q, an op every version-1 peer serves, with a protocol error (a defect of the peer or the harness, docs/peer-protocol.md): %w", impl, op, err)
 }
 
 func ms(d time.Duration) *int64 { return peer.Ptr(d.Milliseconds()) }
@@ -88,6 +131,34 @@ func (s *Sock) ConnectTo(ctx context.Context, to *Sock) {
 // ConnectEndpoint connects to an explicit endpoint.
 func (s *Sock) ConnectEndpoint(ctx context.Context, ep string) {
 	s.call(ctx, peer.Request{Op: peer.OpConnect, Endpoint: ep}, OpTimeout, "connect "+ep)
+}
+
+// TryConnect connects to an explicit endpoint and returns the binding's refusal for the case to
+// judge: go-zeromq handshakes inside connect, so a peer it refuses fails the connect itself,
+// where libzmq's connect succeeds and the handshake fails later, out of sight.
+func (s *Sock) TryConnect(ctx context.Context, ep string) error {
+	_, err := s.try(ctx, peer.Request{Op: peer.OpConnect, Endpoint: ep}, OpTimeout, "connect "+ep)
+	return err
+}
+
+// RefusesPeerType reports whether err is a binding refusing a peer for its socket type (RFC 23
+// socket-type table): the protocol has no category for it, so it is recognised by its message
+// naming the peer's type and the incompatibility (go-zeromq: `peer="DEALER" not compatible with
+// "REQ"`). Any other error — a timeout, an unreachable endpoint — is not a refusal of the type.
+func RefusesPeerType(err error, peerType string) bool {
+	if err == nil {
+		return false
+	}
+	msg := strings.ToLower(err.Error())
+	if !strings.Contains(msg, strings.ToLower(peerType)) {
+		return false
+	}
+	for _, why := range []string{"compatib", "socket type", "socket-type", "mismatch"} {
+		if strings.Contains(msg, why) {
+			return true
+		}
+	}
+	return false
 }
 
 // Disconnect disconnects from an endpoint.
@@ -169,6 +240,7 @@ func (s *Sock) Close(ctx context.Context, lingerMS int64) error {
 type Job struct {
 	sock *Sock
 	id   int64
+	op   string
 	what string
 }
 
@@ -176,7 +248,7 @@ type Job struct {
 func (s *Sock) Start(ctx context.Context, req peer.Request, what string) *Job {
 	req.Async = true
 	rep := s.call(ctx, req, OpTimeout, "start "+what)
-	return &Job{sock: s, id: rep.Job, what: what}
+	return &Job{sock: s, id: rep.Job, op: req.Op, what: what}
 }
 
 // SendPlan starts sending a plan's messages; each must be accepted within perMsg.
@@ -198,9 +270,44 @@ func (s *Sock) RecvN(ctx context.Context, n int, perMsg time.Duration) *Job {
 }
 
 // Wait collects the job's reply, waiting at most timeout; the reply carries partial results
-// (messages received, messages sent) together with the error, if any.
+// (messages received, messages sent) together with the error, if any. A job that has not
+// finished within timeout is a *StillRunning error (check with errors.As): it is still going
+// on, and may be waited for again.
 func (j *Job) Wait(ctx context.Context, timeout time.Duration) (peer.Reply, error) {
-	return j.sock.try(ctx, peer.Request{Op: peer.OpWait, Job: j.id, TimeoutMS: ms(timeout)}, timeout, "wait for "+j.what)
+	rep, err := j.sock.tryAs(ctx, peer.Request{Op: peer.OpWait, Job: j.id, TimeoutMS: ms(timeout)}, j.op, timeout, "wait for "+j.what)
+	if stillRunning(err) {
+		return rep, &StillRunning{What: j.what, After: timeout, Err: err}
+	}
+	return rep, err
+}
+
+// StillRunning is a Job.Wait that ended before the job did. It is not the job's result: the
+// job goes on.
+type StillRunning struct {
+	What  string        // the job: "send_batch of 3000"
+	After time.Duration // how long the wait waited
+	Err   error         // the peer's reply
+}
+
+func (e *StillRunning) Error() string {
+	return fmt.Sprintf("%s still running after %v", e.What, e.After)
+}
+
+// Unwrap exposes the peer's reply (category again).
+func (e *StillRunning) Unwrap() error { return e.Err }
+
+// IsStillRunning reports whether err is a Wait that ended before its job.
+func IsStillRunning(err error) bool {
+	var sr *StillRunning
+	return errors.As(err, &sr)
+}
+
+// stillRunning recognises the peer's answer to a wait for a job that has not finished. Protocol
+// version 1 has no field for it: the reply is category again (also the category of the job's
+// own timeouts) with a message saying "still running" (the Go and the Python peer: "job N still
+// running after …"). This is the one place that knows; a protocol field replaces it here.
+func stillRunning(err error) bool {
+	return peer.Category(err) == peer.ErrAgain && strings.Contains(err.Error(), "still running")
 }
 
 // Cancel asks the job to stop at its next check.

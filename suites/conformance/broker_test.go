@@ -2,6 +2,7 @@ package conformance_test
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -28,7 +29,7 @@ func (b *rrBroker) pump(ctx SpecContext) int {
 	n := 0
 	for _, way := range [][2]*h.Sock{{b.front, b.back}, {b.back, b.front}} {
 		for {
-			m, err := way[0].TryRecv(ctx, rrPollStep)
+			m, err := way[0].TryRecv(ctx, 2*time.Millisecond)
 			if err != nil {
 				ExpectWithOffset(1, rrCategory(err)).To(Equal(peer.ErrAgain), "broker receiving on %s", way[0].Name)
 				break
@@ -143,7 +144,7 @@ var _ = c.Case("PRX.2", Libzmq, "broker", "ROUTER/DEALER broker between DEALER c
 					served[req]++
 					Expect(served[req]).To(Equal(1), "%q reached a worker twice (%s)", req, w.Name)
 					for k := 0; k < perRequest; k++ {
-						w.SendMsg(ctx, append(rrClone(m[:len(m)-1]), []byte(fmt.Sprintf("%s reply %d", req, k))))
+						w.SendMsg(ctx, append(slices.Clone(m[:len(m)-1]), []byte(fmt.Sprintf("%s reply %d", req, k))))
 					}
 				}
 			}

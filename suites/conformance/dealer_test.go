@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -22,82 +23,38 @@ var _ = c.Case("DLR.1", Must, "reqrep", "DEALER round-robins messages over its c
 		const n, msgs = 5, 10
 		dealer := cell.Bind(ctx, h.DEALER)
 		reps := cell.ConnectN(ctx, h.REP, n, dealer)
-		rrWarmDealer(ctx, dealer, reps)
+		h.AwaitServing(ctx, dealer, reps...) // every REP is in the rotation
 		for i := 0; i < msgs; i++ {
-			dealer.Send(ctx, "", fmt.Sprint(i))
+			dealer.Send(ctx, "", h.Numbered(i))
 		}
-		got := rrCollectREPs(ctx, dealer, reps, msgs)
-		dev := 0
-		for _, g := range got {
-			dev = max(dev, rrAbs(len(g)-msgs/n))
-		}
-		cell.Metric("rr_max_deviation", float64(dev))
-		first := map[int]bool{}
-		for i, g := range got {
-			Expect(g).To(HaveLen(msgs/n), "%d messages round-robin over %d REPs: REP %d got %v (all: %v)", msgs, n, i, g, got)
-			Expect(g[1]).To(Equal(g[0]+n), "REP %d got %v (all: %v): the rotation must repeat", i, g, got)
-			first[g[0]] = true
-		}
-		Expect(first).To(HaveLen(n), "each of the first %d messages to a different REP: %v", n, got)
+		got := rrServe(ctx, dealer, reps, msgs)
+		cell.Metric("rr_max_deviation", got.MaxDeviation(msgs/n))
+		Expect(got).To(h.BeRoundRobin(msgs / n))
 	})
 
-// rrWarmDealer sends delimited probes from dealer, one at a time, each answered by every REP
-// that got it, until every REP has answered one: every connection is up and in the rotation.
-// Probes still queued (a DEALER that copies messages to every peer leaves some) are skipped
-// by rrCollectREPs.
-func rrWarmDealer(ctx SpecContext, dealer *h.Sock, reps []*h.Sock) {
-	seen := map[int]bool{}
-	deadline := time.Now().Add(h.SettleLimit)
-	for len(seen) < len(reps) {
-		ExpectWithOffset(1, time.Now().Before(deadline)).To(BeTrue(), "only %d of %d REPs received a probe within %v", len(seen), len(reps), h.SettleLimit)
-		if err := dealer.TrySend(ctx, 100*time.Millisecond, h.Msg("", h.ProbeMarker)); err != nil {
-			ExpectWithOffset(1, peer.Category(err)).To(Equal(peer.ErrAgain), "probe")
-			continue
+// rrServe receives on reps, answering each request (a REP must reply before it receives
+// again), until want numbered requests have arrived, then for QuietWindow more, so that a
+// DEALER that copies to every peer shows all it delivered. Probes still queued are answered and
+// left out. The replies are taken from the dealer as they come (go-zeromq's inproc connections
+// have no queue: an unread reply blocks the REP that sends it).
+func rrServe(ctx SpecContext, dealer *h.Sock, reps []*h.Sock, want int) *h.Arrivals {
+	got := h.NewArrivals(want, reps...)
+	take := func(a h.Arrival) {
+		reps[a.At].Send(ctx, "ok")
+		rrTakeAll(ctx, dealer)
+		if !h.IsProbe(a.Msg) {
+			got.Add(a.At, a.Msg)
 		}
-		a, ok := rrPollAny(ctx, reps, time.Second)
+	}
+	for got.Total() < want {
+		a, ok := h.PollAny(ctx, reps, h.ArriveLimit)
 		if !ok {
-			continue
+			return got // fewer than sent: the matcher says who got what
 		}
-		seen[a.at] = true
-		reps[a.at].Send(ctx, h.ProbeMarker)
-		rrDrainNow(ctx, dealer)
-		for i, r := range reps {
-			if i != a.at {
-				if _, err := r.TryRecv(ctx, 0); err == nil {
-					seen[i] = true
-					r.Send(ctx, h.ProbeMarker)
-					rrDrainNow(ctx, dealer)
-				}
-			}
-		}
-	}
-}
-
-// rrCollectREPs receives from reps, answering each request, until want non-probe messages have
-// arrived, then once more after the quiet window to catch extra ones. It returns, per REP, the
-// integers the messages carried, in arrival order.
-func rrCollectREPs(ctx SpecContext, dealer *h.Sock, reps []*h.Sock, want int) [][]int {
-	got := make([][]int, len(reps))
-	total := 0
-	take := func(a rrArrival) {
-		reps[a.at].Send(ctx, "ok")
-		rrDrainNow(ctx, dealer)
-		if h.IsProbe(a.msg) {
-			return
-		}
-		var v int
-		_, err := fmt.Sscan(string(a.msg[len(a.msg)-1]), &v)
-		ExpectWithOffset(2, err).NotTo(HaveOccurred(), "message %s", h.Describe(a.msg))
-		got[a.at] = append(got[a.at], v)
-		total++
-	}
-	for total < want {
-		a, ok := rrPollAny(ctx, reps, h.RecvTimeout)
-		ExpectWithOffset(1, ok).To(BeTrue(), "only %d of %d messages arrived: %v", total, want, got)
 		take(a)
 	}
 	for {
-		a, ok := rrPollAny(ctx, reps, rrQuietWindow)
+		a, ok := h.PollAny(ctx, reps, h.QuietWindow)
 		if !ok {
 			return got
 		}
@@ -105,21 +62,13 @@ func rrCollectREPs(ctx SpecContext, dealer *h.Sock, reps []*h.Sock, want int) []
 	}
 }
 
-// rrDrainNow takes whatever s holds right now, so that replies do not pile up in it (go-zeromq's
-// inproc connections have no queue: an unread reply blocks the REP that sends it).
-func rrDrainNow(ctx SpecContext, s *h.Sock) {
+// rrTakeAll takes whatever s holds right now.
+func rrTakeAll(ctx SpecContext, s *h.Sock) {
 	for {
 		if _, err := s.TryRecv(ctx, 0); err != nil {
 			return
 		}
 	}
-}
-
-func rrAbs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 // DLR.2 (RFC 28 DEALER: "SHALL receive incoming messages from its peers using a fair-queuing
@@ -141,24 +90,20 @@ var _ = c.Case("DLR.2", Must, "reqrep", "DEALER fair-queues messages from severa
 // (latest first message of a sender) and fq_max_deviation (share over the first half).
 //
 // Closed loop: each sender keeps exactly one message outstanding and sends the next as soon as
-// the previous one was received, rrFairRounds times. A strict rotation serves each within N
-// receptions of its sending. libzmq's does not always: a pipe found empty leaves the rotation
-// and comes back when the socket next processes commands — at the latest after
-// inbound_poll_rate (100) receptions — so the bound is rrFairBound, which a policy that ranks
-// senders exceeds. The worst wait is recorded (fq_max_wait).
+// the previous one was received, h.FairRounds times. A strict rotation serves each within N
+// receptions of its sending; libzmq's does not always (h.FairQueueBound says why and by how
+// much), and a policy that ranks senders exceeds the bound. The worst wait is recorded
+// (fq_max_wait).
 func rrFairQueueIn(ctx SpecContext, cell *h.Cell, typ string) {
-	const n, each, rounds = 5, 100, rrFairRounds
+	GinkgoHelper()
+	const n, each, rounds = 5, 100, h.FairRounds
 	recv := cell.Bind(ctx, typ)
 	senders := cell.ConnectN(ctx, h.DEALER, n, recv)
-	for i, s := range senders { // every connection up before the measured burst
-		s.Send(ctx, fmt.Sprintf("%s %d", h.ProbeMarker, i))
-		m := recv.Recv(ctx)
-		ExpectWithOffset(1, string(m[len(m)-1])).To(Equal(fmt.Sprintf("%s %d", h.ProbeMarker, i)), "probe of %s", s.Name)
-	}
+	h.AwaitFanIn(ctx, recv, senders...) // every connection up before the measured burst
 	origin := func(k int, m [][]byte) int {
-		ExpectWithOffset(2, len(m)).To(BeNumerically(">=", 2), "message %d: %s", k, h.Describe(m))
+		Expect(len(m)).To(BeNumerically(">=", 2), "message %d: %s", k, h.Describe(m))
 		tag := m[len(m)-2]
-		ExpectWithOffset(2, tag).To(HaveLen(1), "message %d: %s", k, h.Describe(m))
+		Expect(tag).To(HaveLen(1), "message %d: %s", k, h.Describe(m))
 		return int(tag[0])
 	}
 
@@ -176,66 +121,50 @@ func rrFairQueueIn(ctx SpecContext, cell *h.Cell, typ string) {
 		waited[i] = err == nil
 	}
 	rep, err := recv.RecvN(ctx, n*each, h.RecvTimeout).Wait(ctx, 2*h.RecvTimeout)
-	ExpectWithOffset(1, err).NotTo(HaveOccurred(), "receiving %d messages (%d arrived)", n*each, len(rep.Messages))
+	Expect(err).NotTo(HaveOccurred(), "receiving %d messages (%d arrived)", n*each, len(rep.Messages))
 	for i, j := range jobs {
 		if !waited[i] {
-			_, err := j.Wait(ctx, h.SendTimeout)
-			ExpectWithOffset(1, err).NotTo(HaveOccurred(), "%s sending its %d messages", senders[i].Name, each)
+			Expect(j.WaitSent(ctx, each)).To(Succeed())
 		}
 	}
-	origins := make([]int, 0, n*each)
+	var burst h.Origins
 	next := make([]int, n)
 	for k, m := range rep.Messages {
 		i := origin(k, m)
-		ExpectWithOffset(1, rrSeqOf(m)).To(Equal(next[i]), "message %d is sender %d's #%d, expected #%d (lost, duplicated or reordered)", k, i, rrSeqOf(m), next[i])
+		Expect(rrSeqOf(m)).To(Equal(next[i]), "message %d is sender %d's #%d, expected #%d (lost, duplicated or reordered)", k, i, rrSeqOf(m), next[i])
 		next[i]++
-		origins = append(origins, i)
+		burst = append(burst, i)
 	}
-	gap, first := rrMaxGap(origins, n)
+	gap, first := burst.MaxGap()
 	cell.Metric("fq_max_gap", float64(gap))
 	cell.Metric("fq_last_first", float64(first))
-	cell.Metric("fq_max_deviation", rrFairShare(origins, n))
+	cell.Metric("fq_max_deviation", burst.Deviation(n))
 
-	received, worst := 0, 0
-	sentAt, count := make([]int, n), make([]int, n)
-	send := func(i int) {
-		sentAt[i] = received
-		senders[i].SendMsg(ctx, [][]byte{{byte(i)}, []byte(fmt.Sprint(count[i]))})
-	}
+	var loop h.Origins
+	count := make([]int, n)
+	send := func(i int) { senders[i].SendMsg(ctx, [][]byte{{byte(i)}, []byte(fmt.Sprint(count[i]))}) }
 	for i := range senders {
 		send(i)
 	}
-	for received < n*rounds {
+	for len(loop) < n*rounds {
 		m := recv.Recv(ctx)
-		received++
-		i := origin(received, m)
-		ExpectWithOffset(1, string(m[len(m)-1])).To(Equal(fmt.Sprint(count[i])), "closed loop: sender %d's messages in order", i)
-		worst = max(worst, received-sentAt[i])
+		i := origin(len(loop)+1, m)
+		Expect(string(m[len(m)-1])).To(Equal(fmt.Sprint(count[i])), "closed loop: sender %d's messages in order", i)
+		loop = append(loop, i)
 		if count[i]++; count[i] < rounds {
 			send(i)
 		}
 	}
-	cell.Metric("fq_max_wait", float64(worst))
-	ExpectWithOffset(1, worst).To(BeNumerically("<=", rrFairBound(n)),
-		"with %d senders keeping one message outstanding each, a message waited %d receptions", n, worst)
+	cell.Metric("fq_max_wait", float64(loop.MaxWait()))
+	Expect(loop).To(h.BeFairQueued(h.FairQueueBound(n)), "with %d senders keeping one message outstanding each", n)
 }
 
-// rrMaxGap returns the longest run of other senders' messages between two consecutive
-// messages of one sender, and the position of the latest first message of a sender.
-func rrMaxGap(origins []int, senders int) (gap, lastFirst int) {
-	last := make([]int, senders)
-	for i := range last {
-		last[i] = -1
-	}
-	for k, o := range origins {
-		if last[o] < 0 {
-			lastFirst = max(lastFirst, k)
-		} else {
-			gap = max(gap, k-last[o]-1)
-		}
-		last[o] = k
-	}
-	return gap, lastFirst
+// rrSeqOf reads the sequence number of a plan message (peer.Fill's header of its last frame).
+func rrSeqOf(m [][]byte) int {
+	GinkgoHelper()
+	f := m[len(m)-1]
+	Expect(len(f)).To(BeNumerically(">=", peer.HeaderLen), "a plan message: %s", h.Describe(m))
+	return int(binary.BigEndian.Uint64(f[:8]))
 }
 
 // DLR.3 (RFC 28 DEALER: "SHALL block on sending, or return a suitable error, when it has no
@@ -263,62 +192,20 @@ var _ = c.Case("DLR.4", Must, "reqrep", "DEALER skips a peer whose queue is full
 		if cell.Transport == h.TCP {
 			total = 300
 		}
-		dealer := cell.Socket(ctx, h.BindSide, h.DEALER)
-		rrLowHWM(ctx, dealer, "sndhwm")
-		dealer.BindNew(ctx)
-		var peers [2]*h.Sock
-		for i := range peers {
-			peers[i] = cell.Socket(ctx, h.ConnectSide, h.DEALER)
-			rrLowHWM(ctx, peers[i], "rcvhwm")
-			peers[i].ConnectTo(ctx, dealer)
-		}
-		stalled, reader := peers[0], peers[1]
+		dealer := cell.BindHWM(ctx, h.DEALER, 4)
+		stalled := cell.ConnectHWM(ctx, h.DEALER, dealer, 4)
+		reader := cell.ConnectHWM(ctx, h.DEALER, dealer, 4)
 		h.AwaitFlowing(ctx, dealer, stalled, reader)
-		send := dealer.SendPlan(ctx, peer.Plan{Count: total, Size: size}, 2*time.Second)
-		var got [][][]byte
-		for { // the reader keeps reading until the sender is done
-			if m, err := reader.TryRecv(ctx, 20*time.Millisecond); err == nil {
-				got = append(got, m)
-				continue
-			}
-			sent, err := send.Wait(ctx, 0)
-			if rrStillRunning(err) {
-				continue
-			}
-			Expect(err).NotTo(HaveOccurred(), "sending %d messages of %d KiB while one peer never reads: %d accepted", total, size>>10, sent.Sent)
-			break
-		}
-		got = append(got, h.Drain(ctx, reader)...)
-		rest, err := stalled.RecvN(ctx, total-len(got), time.Second).Wait(ctx, 10*time.Second)
-		if err != nil { // a last message for the reader may have been late: look again
-			got = append(got, h.Drain(ctx, reader)...)
-		}
-		Expect(len(got)+len(rest.Messages)).To(Equal(total), "the reader got %d and the stalled peer %d of %d messages", len(got), len(rest.Messages), total)
-		cell.Metric("stalled_share", float64(len(rest.Messages))/float64(total))
-		seen := make([]bool, total)
-		for _, m := range append(got, rest.Messages...) {
-			seq := rrSeqOf(m)
-			Expect(seen[seq]).To(BeFalse(), "message %d delivered twice", seq)
-			seen[seq] = true
-		}
-		Expect(len(rest.Messages)).To(BeNumerically("<", total/2),
-			"the reader got %d of %d messages, the stalled peer %d: a full peer must leave the rotation", len(got), total, len(rest.Messages))
+		plan := peer.Plan{Count: total, Size: size}
+		d := h.NewDelivery(plan, reader, stalled)
+		d.ReceiveWhile(ctx, dealer.SendPlan(ctx, plan, 2*time.Second), reader) // the reader keeps reading until the sender is done
+		Expect(d.SendErr).NotTo(HaveOccurred(), "sending %d messages of %d KiB while one peer never reads: %d accepted", total, size>>10, d.Sent)
+		d.ReceiveRest(ctx)
+		cell.Metric("stalled_share", float64(d.Count(1))/float64(total))
+		Expect(d.ExactlyOnce()).To(Succeed(), "split: %s", d.Split())
+		Expect(d.Count(1)).To(BeNumerically("<", total/2),
+			"the reader got %d of %d messages, the stalled peer %d: a full peer must leave the rotation", d.Count(0), total, d.Count(1))
 	}, c.Within(60*time.Second))
-
-// rrLowHWM sets a high-water mark of 4 where the implementation has one; one without HWM
-// options queues only what its connection buffers hold, which is what the case needs.
-func rrLowHWM(ctx SpecContext, s *h.Sock, name string) {
-	if err := s.TrySetOpt(ctx, name, 4); err != nil && peer.Category(err) != peer.ErrUnsupported {
-		ExpectWithOffset(1, err).NotTo(HaveOccurred(), "setopt %s on %s", name, s.Name)
-	}
-}
-
-// rrSeqOf reads the sequence number of a plan message (peer.Fill's header of its last frame).
-func rrSeqOf(m [][]byte) int {
-	f := m[len(m)-1]
-	ExpectWithOffset(1, len(f)).To(BeNumerically(">=", peer.HeaderLen), "a plan message: %s", h.Describe(m))
-	return int(binary.BigEndian.Uint64(f[:8]))
-}
 
 // DLR.6 (RFC 28 DEALER: "SHALL create a queue when initiating an outgoing connection to a
 // peer, and SHALL maintain the queue whether or not the connection is established"; RFC 23
@@ -347,22 +234,27 @@ var _ = c.Case("DLR.7", Must, "reqrep", "DEALER passes frames unmodified to and 
 			{"X", "", "Y", ""},
 			{"\x00\xff", "", "\x01", "", ""},
 		}
+		var rows h.Rows
 		for _, typ := range []string{h.DEALER, h.ROUTER} {
-			bound := cell.Bind(ctx, typ)
-			dealer := cell.Connect(ctx, h.DEALER, bound)
-			var id [][]byte
-			for _, m := range messages {
-				dealer.Send(ctx, m...)
-				got := bound.Recv(ctx)
-				if typ == h.ROUTER {
-					Expect(got).NotTo(BeEmpty())
-					id, got = got[:1], got[1:]
+			rows.Run("with a "+typ, func() error {
+				bound := cell.Bind(ctx, typ)
+				dealer := cell.Connect(ctx, h.DEALER, bound)
+				var id [][]byte
+				for _, m := range messages {
+					dealer.Send(ctx, m...)
+					got := bound.Recv(ctx)
+					if typ == h.ROUTER {
+						Expect(got).NotTo(BeEmpty())
+						id, got = got[:1], got[1:]
+					}
+					Expect(h.Strings(got)).To(Equal(m), "%s from a DEALER", typ)
+					bound.SendMsg(ctx, append(slices.Clone(id), h.Msg(m...)...))
+					Expect(dealer.RecvStrings(ctx)).To(Equal(m), "DEALER from a %s", typ)
 				}
-				Expect(h.Strings(got)).To(Equal(m), "%s from a DEALER", typ)
-				bound.SendMsg(ctx, append(rrClone(id), h.Msg(m...)...))
-				Expect(dealer.RecvStrings(ctx)).To(Equal(m), "DEALER from a %s", typ)
-			}
+				return nil
+			})
 		}
+		Expect(rows.Err()).To(Succeed())
 	})
 
 // DLR.8 (new; libzmq ZMQ_IMMEDIATE, zmq_setsockopt(3): "queue messages only to completed

@@ -72,22 +72,7 @@ func ppRouted(ctx context.Context, dealer, router *h.Sock) error {
 
 // ppPubSub publishes once a probe shows the SUB's subscription in place.
 func ppPubSub(ctx context.Context, pub, sub *h.Sock) error {
-	var failed error
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				if se, ok := r.(*h.StepError); ok {
-					failed = se
-					return
-				}
-				panic(r)
-			}
-		}()
-		h.AwaitSubscribed(ctx, pub, "", sub)
-	}()
-	if failed != nil {
-		return failed
-	}
+	h.AwaitSubscribed(ctx, pub, "", sub)
 	return ppOneWay(ctx, pub, sub, "news")
 }
 
@@ -126,46 +111,20 @@ var ppTopologies = []ppTopology{
 	}},
 }
 
-// ppSubscribeAll is the option a SUB needs to receive everything.
-func ppSubscribeAll(typ string) []h.Opt {
-	if typ == h.SUB {
-		return []h.Opt{h.Subscribe("")}
-	}
-	return nil
-}
-
-// ppRowErr runs one row of a table case: a refused step (*h.StepError) becomes the row's error so
-// that the other rows still run; faults and skips end the cell as usual.
-func ppRowErr(f func() error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if se, ok := r.(*h.StepError); ok {
-				err = se
-				return
-			}
-			panic(r)
-		}
-	}()
-	return f()
-}
-
 // CON.1 (RFC 23 §Socket Semantics: "All sockets SHALL accept connections from peers and make
 // connections to peers"; the eleven socket types each as the binding and as the connecting
 // side of a compatible pair): every row exchanges a message.
 var _ = c.Case("CON.1", Must, "lifecycle", "Every socket type works as the binding and as the connecting side",
 	func(ctx SpecContext, cell *h.Cell) {
-		var failures []string
+		var rows h.Rows
 		for _, t := range ppTopologies {
-			err := ppRowErr(func() error {
+			rows.Run(fmt.Sprintf("%s binds, %s connects", t.bind, t.connect), func() error {
 				b := cell.Bind(ctx, t.bind, ppSubscribeAll(t.bind)...)
 				c := cell.Connect(ctx, t.connect, b, ppSubscribeAll(t.connect)...)
 				return t.exchange(ctx, b, c)
 			})
-			if err != nil {
-				failures = append(failures, fmt.Sprintf("%s binds, %s connects: %v", t.bind, t.connect, err))
-			}
 		}
-		Expect(failures).To(BeEmpty(), "%d of %d pairs failed", len(failures), len(ppTopologies))
+		Expect(rows.Err()).To(Succeed())
 	}, c.Within(60*time.Second))
 
 // CON.2 (libzmq test_bind_after_connect_tcp and test_inproc_connect connect_before_bind: a
@@ -191,22 +150,27 @@ var _ = c.Case("CON.2", Libzmq, "lifecycle", "Connecting before the peer binds w
 // pending connection), and sends all 10 to the live PULL with IMMEDIATE on.
 var _ = c.Case("CON.5", Option, "lifecycle", "IMMEDIATE: messages go only to completed connections; without it, half wait on a pending one",
 	func(ctx SpecContext, cell *h.Cell) {
+		var rows h.Rows
 		for _, immediate := range []bool{false, true} {
-			pull := cell.Bind(ctx, h.PULL)
-			push := cell.Socket(ctx, h.ConnectSide, h.PUSH, h.BoolOpt("immediate", immediate))
-			push.ConnectTo(ctx, pull)
-			push.ConnectEndpoint(ctx, ppFreeEndpoint(cell.Transport)) // never bound
-			h.AwaitFlowing(ctx, push, pull)
-			for i := 0; i < 10; i++ {
-				push.Send(ctx, fmt.Sprint(i))
-			}
-			got := ppDrainAll(ctx, pull)[0]
-			want := 5
-			if immediate {
-				want = 10
-			}
-			Expect(got).To(HaveLen(want), "IMMEDIATE %v: %d of 10 messages reached the connected PULL", immediate, len(got))
+			rows.Run(fmt.Sprintf("IMMEDIATE %v", immediate), func() error {
+				pull := cell.Bind(ctx, h.PULL)
+				push := cell.Socket(ctx, h.ConnectSide, h.PUSH, h.BoolOpt("immediate", immediate))
+				push.ConnectTo(ctx, pull)
+				push.ConnectEndpoint(ctx, ppFreeEndpoint(cell.Transport)) // never bound
+				h.AwaitFlowing(ctx, push, pull)
+				for i := 0; i < 10; i++ {
+					push.Send(ctx, h.Numbered(i))
+				}
+				want := 5
+				if immediate {
+					want = 10
+				}
+				got := h.ReceiveAll(ctx, []*h.Sock{pull}, want)
+				Expect(got.Total()).To(Equal(want), "%d of 10 messages reached the connected PULL: %v", got.Total(), got.Seqs[0])
+				return nil
+			})
 		}
+		Expect(rows.Err()).To(Succeed())
 	})
 
 // CON.7 (libzmq test_term_endpoint, test_unbind_wildcard, test_last_endpoint): binding to a
@@ -222,7 +186,7 @@ var _ = c.Case("CON.7", Libzmq, "lifecycle", "A wildcard tcp port reports its re
 		push.Send(ctx, "hello")
 		Expect(pull.RecvStrings(ctx)).To(Equal([]string{"hello"}))
 		err := pull.Unbind(ctx, wild)
-		if peer.Category(err) == peer.ErrUnsupported {
+		if h.NotSupported(peer.OpUnbind, err) {
 			panic(&h.Unsupported{Impl: pull.Impl(), What: "unbind (" + err.Error() + ")"})
 		}
 		Expect(err).To(HaveOccurred(), "unbinding by the wildcard string %s succeeded", wild)
@@ -235,12 +199,12 @@ var _ = c.Case("CON.7", Libzmq, "lifecycle", "A wildcard tcp port reports its re
 // over tcp and ipc.
 var _ = c.Case("CON.8", Libzmq, "lifecycle", "After unbind or disconnect a PUSH with no peer left says would-block",
 	func(ctx SpecContext, cell *h.Cell) {
-		var failures []string
+		var rows h.Rows
 		for _, how := range []string{"unbind", "disconnect"} {
 			if how == "unbind" && cell.Transport == h.InProc {
 				continue
 			}
-			err := ppRowErr(func() error {
+			rows.Run(how, func() error {
 				var push, pull *h.Sock
 				if how == "unbind" {
 					push = cell.Bind(ctx, h.PUSH)
@@ -256,7 +220,7 @@ var _ = c.Case("CON.8", Libzmq, "lifecycle", "After unbind or disconnect a PUSH 
 				} else {
 					err = push.Disconnect(ctx, pull.Endpoint)
 				}
-				if peer.Category(err) == peer.ErrUnsupported {
+				if h.NotSupported(how, err) {
 					panic(&h.Unsupported{Impl: push.Impl(), What: how + " (" + err.Error() + ")"})
 				}
 				if err != nil {
@@ -272,11 +236,8 @@ var _ = c.Case("CON.8", Libzmq, "lifecycle", "After unbind or disconnect a PUSH 
 						"DONTWAIT sends still accepted 3 s after %s", how)
 				})
 			})
-			if err != nil {
-				failures = append(failures, fmt.Sprintf("%s: %v", how, err))
-			}
 		}
-		Expect(failures).To(BeEmpty())
+		Expect(rows.Err()).To(Succeed())
 	})
 
 // CON.9 (RFC 23 "All sockets SHALL accept connections"; libzmq test_many_sockets,
@@ -296,8 +257,7 @@ var _ = c.Case("CON.9", Must, "lifecycle", "One binder serves 32 connected peers
 		for i := 0; i < n; i++ {
 			Expect(seen[fmt.Sprint(i)]).To(Equal(1), "message of PUSH %d received %d times (all: %v)", i, seen[fmt.Sprint(i)], seen)
 		}
-		_, err := pull.TryRecv(ctx, 100*time.Millisecond)
-		Expect(peer.Category(err)).To(Equal(peer.ErrAgain), "a message more than the 32 sent")
+		h.NothingArrives(ctx, h.QuietWindow, "32 messages were sent", pull)
 	}, c.Within(60*time.Second))
 
 // ppQueuedToAbsentPeer connects a PUSH to an endpoint nothing is bound to yet and sends n
@@ -318,11 +278,11 @@ func ppQueuedToAbsentPeer(ctx context.Context, cell *h.Cell, n int) (push *h.Soc
 // queues are full, for a PULL that does not read, with an infinite linger, returns promptly.
 var _ = c.Case("CON.10", Libzmq, "lifecycle", "Close returns at once even with messages queued and an infinite linger",
 	func(ctx SpecContext, cell *h.Cell) {
-		push := ppBindQueued(ctx, cell, h.PUSH, 10)
+		push := cell.BindHWM(ctx, h.PUSH, 10)
 		if err := push.TrySetOpt(ctx, "linger", -1); err != nil && peer.Category(err) != peer.ErrUnsupported {
 			Expect(err).NotTo(HaveOccurred(), "setopt linger=-1")
 		}
-		pull := ppConnectQueued(ctx, cell, h.PULL, push, 10)
+		pull := cell.ConnectHWM(ctx, h.PULL, push, 10)
 		h.AwaitFlowing(ctx, push, pull)
 		n, blocked := ppFill(ctx, push, peer.Plan{Count: 3000, Size: 4096})
 		Expect(blocked).To(BeTrue(), "%d messages accepted for a PULL that does not read", n)

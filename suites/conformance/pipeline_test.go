@@ -2,7 +2,7 @@ package conformance_test
 
 import (
 	"fmt"
-	"math"
+	"strconv"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -22,29 +22,13 @@ var _ = c.Case("PP.1", Must, "pipeline", "PUSH round-robins messages over its co
 		const n = 5
 		push := cell.Bind(ctx, h.PUSH)
 		pulls := cell.ConnectN(ctx, h.PULL, n, push)
-		ppAwaitFlowing(ctx, push, pulls...) // every PULL is in the rotation
-		for round := 0; round < 2; round++ {
-			for i := 0; i < n; i++ {
-				push.Send(ctx, fmt.Sprintf("%c%d", 'A'+round, i))
-			}
+		h.AwaitFlowing(ctx, push, pulls...) // every PULL is in the rotation
+		for i := 0; i < 2*n; i++ {
+			push.Send(ctx, h.Numbered(i))
 		}
-		got := make([][]string, n)
-		for i, msgs := range ppDrainAll(ctx, pulls...) {
-			for _, m := range msgs {
-				got[i] = append(got[i], string(m[0]))
-			}
-		}
-		dev := 0.0
-		for i := range pulls {
-			dev = math.Max(dev, math.Abs(float64(len(got[i])-2)))
-		}
-		cell.Metric("rr_max_deviation", dev)
-		for i, p := range pulls {
-			Expect(got[i]).To(HaveLen(2), "%s got %d of %d messages %v, expected 2 (all: %v)", p.Name, len(got[i]), 2*n, got[i], got)
-			Expect(got[i][0][0]).To(Equal(byte('A')), "%s: first message %q is not from the first round (all: %v)", p.Name, got[i][0], got)
-			Expect(got[i][1][0]).To(Equal(byte('B')), "%s: second message %q is not from the second round (all: %v)", p.Name, got[i][1], got)
-			Expect(got[i][1][1:]).To(Equal(got[i][0][1:]), "%s got %v: the rotation is not the same in both rounds (all: %v)", p.Name, got[i], got)
-		}
+		got := h.ReceiveAll(ctx, pulls, 2*n)
+		cell.Metric("rr_max_deviation", got.MaxDeviation(2))
+		Expect(got).To(h.BeRoundRobin(2))
 	})
 
 // PP.2 (RFC 30 PULL: "SHALL receive incoming messages from its peers using a fair-queuing
@@ -56,29 +40,29 @@ var _ = c.Case("PP.2", Must, "pipeline", "PULL fair-queues messages from its con
 		const n = 5
 		pull := cell.Bind(ctx, h.PULL)
 		pushes := cell.ConnectN(ctx, h.PUSH, n, pull)
-		f := ppNewFence(ctx, cell)
-		ppAwaitFanIn(ctx, pull, pushes...)
+		fence := h.NewFence(ctx, cell)
+		h.AwaitFanIn(ctx, pull, pushes...)
 		for i, p := range pushes {
-			p.Send(ctx, fmt.Sprintf("A%d", i))
-			p.Send(ctx, fmt.Sprintf("B%d", i))
+			p.Send(ctx, h.Numbered(i))
+			p.Send(ctx, h.Numbered(i))
 		}
-		f.Pass(ctx) // the data has had the time to reach the PULL's queues
-		var got []string
+		fence.Pass(ctx) // the data has had the time to reach the PULL's queues
+		var from h.Origins
 		for i := 0; i < 2*n; i++ {
-			got = append(got, pull.RecvStrings(ctx)[0])
+			from = append(from, ppSender(pull.Recv(ctx)))
 		}
-		firstSenders := map[byte]bool{}
-		for _, m := range got[:n] {
-			firstSenders[m[1]] = true
-		}
-		cell.Metric("fq_distinct_senders_first_n", float64(len(firstSenders)))
-		for _, m := range got[:n] {
-			Expect(m[0]).To(Equal(byte('A')), "received %v: a second message came before every PUSH's first one", got)
-		}
-		for _, m := range got[n:] {
-			Expect(m[0]).To(Equal(byte('B')), "received %v", got)
-		}
+		cell.Metric("fq_distinct_senders_first_n", float64(from[:n].Senders()))
+		Expect(from).To(h.BeFairQueued(n), "all %d messages were queued when the PULL started to hand them over", 2*n)
 	})
+
+// ppSender is the index of the PUSH a numbered message came from (-1: not a number).
+func ppSender(m [][]byte) int {
+	i, err := strconv.Atoi(string(m[len(m)-1]))
+	if err != nil {
+		return -1
+	}
+	return i
+}
 
 // PP.3 (RFC 30 PUSH: "If there are no peers … any send operation on the socket SHALL block
 // until … at least one peer becomes available for sending; messages are not discarded"; libzmq
@@ -128,23 +112,22 @@ var _ = c.Case("PP.6", Must, "pipeline", "PUSH skips a PULL whose queue is full 
 	func(ctx SpecContext, cell *h.Cell) {
 		// Small queues where the binding has HWM options make the stalled PULL fill sooner;
 		// a binding without them has bounded queues of its own.
-		push := ppBindQueued(ctx, cell, h.PUSH, 100)
-		stalled := ppConnectQueued(ctx, cell, h.PULL, push, 100)
-		reader := ppConnectQueued(ctx, cell, h.PULL, push, 100)
-		ppAwaitFlowing(ctx, push, stalled, reader)
+		push := cell.BindHWM(ctx, h.PUSH, 100)
+		stalled := cell.ConnectHWM(ctx, h.PULL, push, 100)
+		reader := cell.ConnectHWM(ctx, h.PULL, push, 100)
+		h.AwaitFlowing(ctx, push, stalled, reader)
 		// Several times what the stalled PULL's queues and socket buffers hold (about 700
 		// messages of 4 KiB over tcp here), so that it fills early.
 		plan := peer.Plan{Count: 3000, Size: 4096}
-		send := push.SendPlan(ctx, plan, 2*time.Second)
-		g := ppReceiveWhile(ctx, send, plan.Count, 250*time.Millisecond, reader)
-		Expect(g.SendErr).NotTo(HaveOccurred(), "PUSH stopped after %d of %d messages although %s was reading (it got %d): it did not skip the stalled PULL",
-			g.Sent, plan.Count, reader.Name, len(g.Got[0]))
-		socks := []*h.Sock{reader, stalled}
-		g.receiveRest(ctx, plan.Count, 250*time.Millisecond, socks...)
-		cell.Metric("stalled_share", float64(len(g.Got[1]))/float64(plan.Count))
-		Expect(ppExactlyOnce(plan, ppSockNames(socks), g.Got)).To(Succeed(), "split: %s", ppCounts(ppSockNames(socks), g.Got))
-		Expect(len(g.Got[0])).To(BeNumerically(">", len(g.Got[1])),
-			"the stalled PULL's queue never filled (split %s): the case proves nothing; send more", ppCounts(ppSockNames(socks), g.Got))
+		d := h.NewDelivery(plan, reader, stalled)
+		d.ReceiveWhile(ctx, push.SendPlan(ctx, plan, 2*time.Second), reader)
+		Expect(d.SendErr).NotTo(HaveOccurred(), "PUSH stopped after %d of %d messages although %s was reading (it got %d): it did not skip the stalled PULL",
+			d.Sent, plan.Count, reader.Name, d.Count(0))
+		d.ReceiveRest(ctx)
+		cell.Metric("stalled_share", float64(d.Count(1))/float64(plan.Count))
+		Expect(d.ExactlyOnce()).To(Succeed(), "split: %s", d.Split())
+		Expect(d.Count(0)).To(BeNumerically(">", d.Count(1)),
+			"the stalled PULL's queue never filled (split %s): the case proves nothing; send more", d.Split())
 	}, c.Within(60*time.Second))
 
 // PP.7 (RFC 30 with RFC 23 §Socket Semantics "at most once, in order"): a PULL slower than its
@@ -155,22 +138,9 @@ var _ = c.Case("PP.7", Must, "pipeline", "A slower PULL applies back-pressure: 1
 		push := cell.Bind(ctx, h.PUSH)
 		pull := cell.Connect(ctx, h.PULL, push)
 		h.AwaitFlowing(ctx, push, pull)
-		plan := peer.Plan{Count: 100_000, Size: peer.HeaderLen}
-		send := push.SendPlan(ctx, plan, ppSendEach)
-		var got [][][]byte
-		for len(got) < plan.Count {
-			// The harness checks each batch before asking for the next: meanwhile the PULL
-			// does not read, its queues fill and the PUSH must wait.
-			batch, err := ppRecvAll(ctx, pull, min(10_000, plan.Count-len(got)), 10_000)
-			part := plan
-			part.Start, part.Count = len(got), len(batch)
-			Expect(h.VerifyPlan(part, batch)).To(Succeed())
-			got = append(got, batch...)
-			Expect(err).NotTo(HaveOccurred())
-		}
-		rep, err := send.Wait(ctx, ppJobWait)
-		Expect(err).NotTo(HaveOccurred(), "PUSH accepted %d of %d", rep.Sent, plan.Count)
-		Expect(h.VerifyPlan(plan, got)).To(Succeed())
+		// The harness checks each batch of 10,000 before asking for the next: meanwhile the
+		// PULL does not read, its queues fill and the PUSH must wait.
+		Expect(h.TransferPaced(ctx, push, pull, peer.Plan{Count: 100_000, Size: peer.HeaderLen}, 10_000)).To(Succeed())
 	}, c.Within(60*time.Second))
 
 // PP.8 (libzmq test_conflate; zmq_setsockopt(3) ZMQ_CONFLATE: "keep only last message"): a PULL
@@ -180,12 +150,11 @@ var _ = c.Case("PP.8", Option, "pipeline", "CONFLATE on a PULL keeps only the la
 		pull := cell.Bind(ctx, h.PULL, h.BoolOpt("conflate", true))
 		push := cell.Connect(ctx, h.PUSH, pull)
 		h.AwaitFlowing(ctx, push, pull) // the conflated probes are drained
-		f := ppNewFence(ctx, cell)
+		fence := h.NewFence(ctx, cell)
 		for i := 0; i < 20; i++ {
 			push.Send(ctx, fmt.Sprint(i))
 		}
-		f.Pass(ctx)
+		fence.Pass(ctx) // all 20 have reached the PULL
 		Expect(pull.RecvStrings(ctx)).To(Equal([]string{"19"}), "a conflating PULL must hand over the last message")
-		_, err := pull.TryRecv(ctx, 200*time.Millisecond)
-		Expect(peer.Category(err)).To(Equal(peer.ErrAgain), "a conflating PULL handed over a second message")
+		h.NothingArrives(ctx, h.QuietAfterFence, "a conflating PULL hands over one message", pull)
 	})

@@ -25,11 +25,11 @@ var _ = c.Case("XPUB.1", Must, "xpubxsub", "XPUB delivers subscribe and unsubscr
 		topics := []string{"A", "", "\x00\xff", "L" + strings.Repeat("x", 299)}
 		for _, t := range topics {
 			s.Subscribe(ctx, t)
-			Expect(psRecvSubscriptions(ctx, xp, 1)).To(Equal([]string{psSub(t)}), "subscribe %s", psPrintable(t))
+			Expect(psRecvSubscriptions(ctx, xp, 1)).To(Equal([]string{psSub(t)}), "subscribe %s", h.Printable(t))
 		}
 		for _, t := range topics {
 			s.Unsubscribe(ctx, t)
-			Expect(psRecvSubscriptions(ctx, xp, 1)).To(Equal([]string{psUnsub(t)}), "unsubscribe %s", psPrintable(t))
+			Expect(psRecvSubscriptions(ctx, xp, 1)).To(Equal([]string{psUnsub(t)}), "unsubscribe %s", h.Printable(t))
 		}
 	})
 
@@ -65,8 +65,16 @@ var _ = c.Case("XPUB.2", Should, "xpubxsub", "XPUB normalises duplicate subscrip
 // passes every subscribe, ZMQ_XPUB_VERBOSER also every unsubscribe).
 var _ = c.Case("XPUB.8", Option, "xpubxsub", "XPUB_VERBOSE passes duplicate subscribes, XPUB_VERBOSER also unsubscribes",
 	func(ctx SpecContext, cell *h.Cell) {
-		psXPubVerbosity(ctx, cell, []string{psSub("A"), psSub("A"), psSub("B"), psSub("C")}, h.BoolOpt("xpub_verbose", true))
-		psXPubVerbosity(ctx, cell, []string{psSub("A"), psSub("A"), psSub("B"), psUnsub("A"), psSub("C")}, h.BoolOpt("xpub_verboser", true))
+		var rows h.Rows
+		rows.Run("XPUB_VERBOSE", func() error {
+			psXPubVerbosity(ctx, cell, []string{psSub("A"), psSub("A"), psSub("B"), psSub("C")}, h.BoolOpt("xpub_verbose", true))
+			return nil
+		})
+		rows.Run("XPUB_VERBOSER", func() error {
+			psXPubVerbosity(ctx, cell, []string{psSub("A"), psSub("A"), psSub("B"), psUnsub("A"), psSub("C")}, h.BoolOpt("xpub_verboser", true))
+			return nil
+		})
+		Expect(rows.Err()).To(Succeed())
 	})
 
 // XPUB.3 (RFC 29 XPUB: "SHALL, if the subscriber peer disconnects prematurely, generate a
@@ -90,7 +98,7 @@ var _ = c.Case("XPUB.4", Must, "xpubxsub", "XPUB delivers non-subscription messa
 		xp := cell.Bind(ctx, h.XPUB)
 		x := cell.Connect(ctx, h.XSUB, xp)
 		x.Send(ctx, psSub(""))
-		psAwait(ctx, xp, "", psSettle, x)
+		h.AwaitSubscribed(ctx, xp, "", x)
 		sent := [][]string{{"hello"}, {"\x02bin", "", "tail"}, {"", "z"}}
 		for _, m := range sent {
 			x.SendMsg(ctx, h.Msg(m...))
@@ -110,7 +118,7 @@ var _ = c.Case("XPUB.5", Option, "xpubxsub", "XPUB_MANUAL lets the application r
 		for _, m := range []string{"A-1", "B-1", "B-end"} {
 			xp.Send(ctx, m)
 		}
-		Expect(psFirsts(psRecvUntil(ctx, x, "B-end", psArrive))).To(Equal([]string{"B-1", "B-end"}))
+		Expect(psFirsts(psRecvUntil(ctx, x, "B-end", h.ArriveLimit))).To(Equal([]string{"B-1", "B-end"}))
 	})
 
 // XPUB.6 (libzmq test_xpub_welcome_msg; ZMQ_XPUB_WELCOME_MSG): every new subscriber first
@@ -122,9 +130,9 @@ var _ = c.Case("XPUB.6", Option, "xpubxsub", "XPUB_WELCOME_MSG is sent to each n
 		xp := cell.Bind(ctx, h.XPUB, h.Opt{Name: "xpub_welcome_msg", Value: base64.StdEncoding.EncodeToString([]byte("W"))})
 		for i := 0; i < 2; i++ {
 			s := cell.Connect(ctx, h.SUB, xp, h.Subscribe("W"))
-			deadline := time.Now().Add(psArrive)
+			deadline := time.Now().Add(h.ArriveLimit)
 			for {
-				Expect(time.Now().Before(deadline)).To(BeTrue(), "subscriber %d got no welcome message within %v", i+1, psArrive)
+				Expect(time.Now().Before(deadline)).To(BeTrue(), "subscriber %d got no welcome message within %v", i+1, h.ArriveLimit)
 				_, _ = xp.TryRecv(ctx, 10*time.Millisecond) // the application serving its XPUB
 				if m, err := s.TryRecv(ctx, 20*time.Millisecond); err == nil {
 					Expect(h.Strings(m)).To(Equal([]string{"W"}), "subscriber %d: first message", i+1)
@@ -142,19 +150,14 @@ var _ = c.Case("XPUB.7", Option, "xpubxsub", "XPUB_NODROP returns would-block at
 		const attempts = 30000
 		xp := cell.Socket(ctx, h.BindSide, h.XPUB, h.BoolOpt("xpub_nodrop", true), h.IntOpt("sndhwm", 10))
 		xp.BindNew(ctx)
-		s := cell.Socket(ctx, h.ConnectSide, h.SUB, h.Subscribe(""))
-		psSmallQueue(ctx, s, "rcvhwm", 10)
-		s.ConnectTo(ctx, xp)
-		psAwait(ctx, xp, "", psSettle, s)
+		s := cell.ConnectHWM(ctx, h.SUB, xp, 10, h.Subscribe(""))
+		h.AwaitSubscribed(ctx, xp, "", s)
 		rep, err := xp.SendPlan(ctx, peer.Plan{Count: attempts, Size: 1024}, 0).Wait(ctx, 30*time.Second)
 		Expect(err).To(HaveOccurred(), "all %d non-blocking sends (30 MB) were accepted by an XPUB_NODROP socket whose subscriber does not read", attempts)
 		Expect(peer.Category(err)).To(Equal(peer.ErrAgain), "XPUB_NODROP at the HWM must answer would-block")
 		Expect(rep.Sent).To(BeNumerically(">", 0), "not even one message was accepted")
 		cell.Metric("accepted_before_again", float64(rep.Sent))
-		accepted := peer.Plan{Count: rep.Sent, Size: 1024}
-		got, err := s.RecvN(ctx, rep.Sent, psArrive).Wait(ctx, 30*time.Second)
-		Expect(err).NotTo(HaveOccurred(), "the subscriber received %d of the %d accepted messages", len(got.Messages), rep.Sent)
-		Expect(h.VerifyPlan(accepted, got.Messages)).To(Succeed())
+		Expect(h.ReceivePlan(ctx, s, peer.Plan{Count: rep.Sent, Size: 1024})).To(Succeed(), "every accepted message reaches the subscriber")
 	}, c.Within(60*time.Second))
 
 // XSUB.1 (RFC 29 XSUB: "SHALL send all messages to all connected publishers" and "SHALL send
@@ -166,12 +169,12 @@ var _ = c.Case("XSUB.1", Must, "xpubxsub", "XSUB sends its subscriptions to ever
 		p1, p2 := cell.Bind(ctx, h.PUB), cell.Bind(ctx, h.PUB)
 		x := cell.Connect(ctx, h.XSUB, p1)
 		x.Send(ctx, psSub("A"))
-		psAwait(ctx, p1, "A", psSettle, x)
+		h.AwaitSubscribed(ctx, p1, "A", x)
 		x.ConnectTo(ctx, p2)
-		psAwait(ctx, p2, "A", psSettle, x)
+		h.AwaitSubscribed(ctx, p2, "A", x)
 		x.Send(ctx, psSub("B"))
-		psAwait(ctx, p1, "B", psSettle, x)
-		psAwait(ctx, p2, "B", psSettle, x)
+		h.AwaitSubscribed(ctx, p1, "B", x)
+		h.AwaitSubscribed(ctx, p2, "B", x)
 	})
 
 // XSUB.2 (RFC 29 XSUB: "SHALL not modify outgoing messages in any way" and "SHALL send all
@@ -183,8 +186,8 @@ var _ = c.Case("XSUB.2", Must, "xpubxsub", "XSUB forwards other messages unchang
 		x := cell.Connect(ctx, h.XSUB, xp1)
 		x.ConnectTo(ctx, xp2)
 		x.Send(ctx, psSub(""))
-		psAwait(ctx, xp1, "", psSettle, x)
-		psAwait(ctx, xp2, "", psSettle, x)
+		h.AwaitSubscribed(ctx, xp1, "", x)
+		h.AwaitSubscribed(ctx, xp2, "", x)
 		sent := [][]string{{"hello"}, {"\x02bin", "", "tail"}, {"", "z"}}
 		for _, m := range sent {
 			x.SendMsg(ctx, h.Msg(m...))
@@ -216,13 +219,13 @@ var _ = c.Case("XSUB.5", Must, "xpubxsub", "An unsubscribe sent through XSUB sto
 		pub := cell.Bind(ctx, h.PUB)
 		x := cell.Connect(ctx, h.XSUB, pub)
 		x.Send(ctx, psSub("A"))
-		psAwait(ctx, pub, "A", psSettle, x)
+		h.AwaitSubscribed(ctx, pub, "A", x)
 		x.Send(ctx, psUnsub("A"))
 		x.Send(ctx, psSub("F"))
-		got := psAwait(ctx, pub, "F", psSettle, x)[x]
+		got := h.AwaitSubscribed(ctx, pub, "F", x)[x]
 		pub.Send(ctx, "A-1")
 		pub.Send(ctx, "F-end")
-		got = append(got, psRecvUntil(ctx, x, "F-end", psArrive)...)
+		got = append(got, psRecvUntil(ctx, x, "F-end", h.ArriveLimit)...)
 		Expect(psFirsts(got)).To(Equal([]string{"F-end"}), "the publisher kept sending a topic the XSUB had unsubscribed")
 	})
 
@@ -236,7 +239,7 @@ var _ = c.Case("XSUB.6", Must, "xpubxsub", "XSUB never blocks: a subscription se
 		Expect(x.TrySend(ctx, 0, h.Msg(psSub("A")))).To(Succeed(), "XSUB with no publisher refused a non-blocking send")
 		pub := cell.Bind(ctx, h.PUB)
 		x.ConnectTo(ctx, pub)
-		psAwait(ctx, pub, "A", psSettle, x)
+		h.AwaitSubscribed(ctx, pub, "A", x)
 	})
 
 // PRX.3 (libzmq test_sub_forward and test_xpub_manual's proxy test; RFC 29 "XPUB, XSUB … to
@@ -262,7 +265,7 @@ var _ = c.Case("PRX.3", Must, "xpubxsub", "An XSUB/XPUB forwarder relays subscri
 			pub.Send(ctx, m)
 		}
 		Expect(fw.downUntil(ctx, "A-2")).To(Equal([]string{"A-1", "A-2"}), "what the publisher sent the forwarder")
-		Expect(psFirsts(psRecvUntil(ctx, s1, "A-2", psArrive))).To(Equal([]string{"A-1", "A-2"}), "first subscriber")
+		Expect(psFirsts(psRecvUntil(ctx, s1, "A-2", h.ArriveLimit))).To(Equal([]string{"A-1", "A-2"}), "first subscriber")
 
 		s2 := cell.Socket(ctx, h.BindSide, h.SUB, h.Subscribe("B"))
 		s2.ConnectTo(ctx, xp)
@@ -270,14 +273,14 @@ var _ = c.Case("PRX.3", Must, "xpubxsub", "An XSUB/XPUB forwarder relays subscri
 		fw.await(ctx, pub, "B", s2)
 		pub.Send(ctx, "B-2")
 		Expect(fw.downUntil(ctx, "B-2")).To(Equal([]string{"B-2"}))
-		Expect(psFirsts(psRecvUntil(ctx, s2, "B-2", psArrive))).To(Equal([]string{"B-2"}), "late subscriber")
+		Expect(psFirsts(psRecvUntil(ctx, s2, "B-2", h.ArriveLimit))).To(Equal([]string{"B-2"}), "late subscriber")
 
 		Expect(s2.Close(ctx, 0)).To(Succeed())
 		Expect(fw.up(ctx)).To(Equal(psUnsub("B")), "unsubscribe generated for the closed subscriber, relayed upstream")
 		got := psFence(ctx, pub, xs, "Z") // the forwarder's own fence: the cancel has been processed
 		pub.Send(ctx, "B-3")
 		pub.Send(ctx, "Z-end")
-		got = append(got, psRecvUntil(ctx, xs, "Z-end", psArrive)...)
+		got = append(got, psRecvUntil(ctx, xs, "Z-end", h.ArriveLimit)...)
 		Expect(psFirsts(got)).To(Equal([]string{"Z-end"}), "the publisher still sends a topic whose only subscriber left")
 	})
 
@@ -288,7 +291,7 @@ type psForwarder struct{ xs, xp *h.Sock }
 // up relays one message from the XPUB to the XSUB and returns it.
 func (f *psForwarder) up(ctx SpecContext) string {
 	GinkgoHelper()
-	m, err := f.xp.TryRecv(ctx, psArrive)
+	m, err := f.xp.TryRecv(ctx, h.ArriveLimit)
 	Expect(err).NotTo(HaveOccurred(), "the forwarder's XPUB delivered nothing to relay upstream")
 	f.xs.SendMsg(ctx, m)
 	return strings.Join(h.Strings(m), "|")
@@ -300,7 +303,7 @@ func (f *psForwarder) downUntil(ctx SpecContext, last string) []string {
 	GinkgoHelper()
 	var got []string
 	for {
-		m, err := f.xs.TryRecv(ctx, psArrive)
+		m, err := f.xs.TryRecv(ctx, h.ArriveLimit)
 		Expect(err).NotTo(HaveOccurred(), "the forwarder's XSUB received %q, then nothing", got)
 		f.xp.SendMsg(ctx, m)
 		if !h.IsProbe(m) {
@@ -316,9 +319,9 @@ func (f *psForwarder) downUntil(ctx SpecContext, last string) []string {
 // subscriber, relaying as it goes, then drains the subscriber.
 func (f *psForwarder) await(ctx SpecContext, pub *h.Sock, topic string, s *h.Sock) {
 	GinkgoHelper()
-	deadline := time.Now().Add(psSettle)
+	deadline := time.Now().Add(h.SubscribeLimit)
 	for {
-		Expect(time.Now().Before(deadline)).To(BeTrue(), "no probe on %q crossed the forwarder to %s within %v", topic, s.Name, psSettle)
+		Expect(time.Now().Before(deadline)).To(BeTrue(), "no probe on %q crossed the forwarder to %s within %v", topic, s.Name, h.SubscribeLimit)
 		if err := pub.TrySend(ctx, 0, h.Msg(topic+h.ProbeMarker)); err != nil {
 			Expect(peer.Category(err)).To(Equal(peer.ErrAgain))
 		}
@@ -333,5 +336,5 @@ func (f *psForwarder) await(ctx SpecContext, pub *h.Sock, topic string, s *h.Soc
 			break
 		}
 	}
-	psListen(ctx, s, 100*time.Millisecond)
+	h.Listen(ctx, h.DrainQuiet, s) // the probes still in flight
 }
