@@ -124,9 +124,18 @@ func (p *Pool) Shutdown() []*LateCrash {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if pr.diedOnItsOwn() && pr.lastCell != "" {
+			// A round trip tells whether the peer is still there: a process that exited a
+			// moment ago may not have been noticed yet (Alive still true).
+			var f *Fault
+			switch {
+			case pr.diedOnItsOwn():
+				f = pr.deathFault("the time after the cell ended")
+			case pr.dead.Load() == nil && pr.lastCell != "":
+				f = pr.Ping(context.Background(), pingTimeout)
+			}
+			if f != nil && pr.lastCell != "" {
 				mu.Lock()
-				late = append(late, &LateCrash{Cell: pr.lastCell, Found: "the end of the run", Fault: pr.deathFault("the time after the cell ended")})
+				late = append(late, &LateCrash{Cell: pr.lastCell, Found: "the end of the run", Fault: f})
 				mu.Unlock()
 				return
 			}

@@ -69,7 +69,7 @@ func (r *Run) interopVerdict(ctx ginkgo.SpecContext, st started, c *CellSpec) (h
 	rec := harness.Record{Suite: r.Suite.Name, ID: st.ID, Case: st.Case, Title: st.Title, Level: st.Level,
 		Pattern: st.Pattern, Transport: st.Transport, Scenario: st.Scenario, Bind: st.Bind, Connect: st.Connect,
 		Outcome: harness.XFail, RFC: harness.VerdictFail, Reference: harness.VerdictNA, Rerun: st.Rerun,
-		Observed: "no interoperation",
+		Observed:    "no interoperation",
 		Expectation: &harness.ExpectationRef{Reason: e.Reason, Link: e.Link, Impls: e.Impls(), Where: e.Where()}}
 	rec.Reason, _ = splitReason(fmt.Sprintf("not run: %s and %s do not interoperate over %s (a PAIR probe: %s)",
 		st.Bind, st.Connect, st.Transport, p.err))
@@ -127,8 +127,8 @@ func staleInterop(suite string, seen []interopStale) []harness.Record {
 		out = append(out, harness.Record{Suite: suite, ID: id, Case: interopCase, Title: "the pairing exchanges messages",
 			Level: "M", Pattern: "interop", Transport: s.Transport, Bind: s.Bind, Connect: s.Connect,
 			Outcome: harness.XPass, RFC: harness.VerdictPass, Reference: harness.VerdictNA, Blame: "expectations",
-			Reason: "expected not to interoperate but a message crossed both ways: remove the entry at " + s.Where,
-			Detail: strings.TrimSpace(s.Reason),
+			Reason:      "expected not to interoperate but a message crossed both ways: remove the entry at " + s.Where,
+			Detail:      strings.TrimSpace(s.Reason),
 			Expectation: &harness.ExpectationRef{Reason: s.Reason, Link: s.Link, Where: s.Where}})
 	}
 	return out

@@ -8,11 +8,19 @@ import (
 	"github.com/zmqsuite/zmqsuite/harness/peer"
 )
 
-// pollGrace is how long a "do not wait" (timeout 0) send or receive waits for the socket's
-// goroutine. go-zeromq has no non-blocking call, so a poll is a hand-over to the goroutine
-// that makes the blocking call: without a grace, a message already queued in the library
-// would be reported as absent whenever the goroutine had not been scheduled yet.
+// pollGrace is how long a "do not wait" (timeout 0) receive waits for the socket's goroutine.
+// go-zeromq has no non-blocking call, so a poll is a hand-over to the goroutine that makes the
+// blocking call: without a grace, a message already queued in the library would be reported
+// as absent whenever the goroutine had not been scheduled yet. A receive that misses keeps
+// its call in flight, so a message is never lost, only reported on the next receive.
 const pollGrace = 5 * time.Millisecond
+
+// sendGrace is the same for a "do not wait" send, and longer: a send that does not complete
+// in time is answered would-block but stays in flight (go-zeromq cannot cancel it), so a
+// spurious would-block under load is a wrong answer, not a late one. A PUB with no subscriber
+// never blocks, yet at 5 ms one such send was refused once in six full runs at load 47
+// (PUB.8); a send that really blocks pays 50 ms, once.
+const sendGrace = 50 * time.Millisecond
 
 type result struct {
 	msg zmq4.Msg
@@ -87,7 +95,7 @@ func (r *reader) recv(timeout time.Duration) ([][]byte, error) {
 		default:
 		}
 	}
-	res, ok, closed := wait(r.got, r.timer, timeout, r.s.stop)
+	res, ok, closed := wait(r.got, r.timer, timeout, pollGrace, r.s.stop)
 	if closed {
 		return nil, peer.Errorf(peer.ErrClosed, "gozmq: socket closed during recv")
 	}
@@ -137,7 +145,7 @@ func (w *writer) loop(zs zmq4.Socket) {
 func (w *writer) send(frames [][]byte, timeout time.Duration) error {
 	start := time.Now()
 	if w.busy {
-		_, ok, closed := wait(w.done, w.timer, timeout, w.s.stop)
+		_, ok, closed := wait(w.done, w.timer, timeout, sendGrace, w.s.stop)
 		if closed {
 			return peer.Errorf(peer.ErrClosed, "gozmq: socket closed during send")
 		}
@@ -157,7 +165,7 @@ func (w *writer) send(frames [][]byte, timeout time.Duration) error {
 	if timeout > 0 {
 		left = timeout - time.Since(start)
 	}
-	err, ok, closed := wait(w.done, w.timer, left, w.s.stop)
+	err, ok, closed := wait(w.done, w.timer, left, sendGrace, w.s.stop)
 	if closed {
 		return peer.Errorf(peer.ErrClosed, "gozmq: socket closed during send")
 	}
@@ -171,16 +179,16 @@ func (w *writer) send(frames [][]byte, timeout time.Duration) error {
 	return nil
 }
 
-// wait takes one value from ch within d (pollGrace when d <= 0), or reports that the socket
+// wait takes one value from ch within d (grace when d <= 0), or reports that the socket
 // closed. t is the caller's reusable timer, stopped and drained between uses.
-func wait[T any](ch <-chan T, t *time.Timer, d time.Duration, stop <-chan struct{}) (v T, ok, closed bool) {
+func wait[T any](ch <-chan T, t *time.Timer, d, grace time.Duration, stop <-chan struct{}) (v T, ok, closed bool) {
 	select {
 	case v = <-ch:
 		return v, true, false
 	default:
 	}
 	if d <= 0 {
-		d = pollGrace
+		d = grace
 	}
 	t.Reset(d)
 	select {
