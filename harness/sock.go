@@ -269,6 +269,15 @@ func (s *Sock) RecvN(ctx context.Context, n int, perMsg time.Duration) *Job {
 		fmt.Sprintf("recv_batch of %d", n))
 }
 
+// RecvDigests is RecvN in digest mode: the reply carries 16 bytes per message (sequence
+// number, CRC-32, frame count; peer.DigestOf) instead of the messages, which keeps volume
+// cases from shipping 100,000 messages back as base64. A peer without the mode ignores the
+// flag and answers with the messages.
+func (s *Sock) RecvDigests(ctx context.Context, n int, perMsg time.Duration) *Job {
+	return s.Start(ctx, peer.Request{Op: peer.OpRecvBatch, Count: n, TimeoutMS: ms(perMsg), Digest: true},
+		fmt.Sprintf("recv_batch of %d (digests)", n))
+}
+
 // Wait collects the job's reply, waiting at most timeout; the reply carries partial results
 // (messages received, messages sent) together with the error, if any. A job that has not
 // finished within timeout is a *StillRunning error (check with errors.As): it is still going
