@@ -112,12 +112,30 @@ func (s *Sock) BindNew(ctx context.Context) string {
 }
 
 // BindTo binds to an explicit endpoint.
+// A binding that answers "unsupported" (a transport it does not have, JeroMQ's ipc) skips
+// the case, as any unsupported step does; other refusals are returned for the case to judge.
 func (s *Sock) BindTo(ctx context.Context, ep string) error {
+	err := s.TryBind(ctx, ep)
+	SkipIfUnsupported(s.Impl(), "bind "+ep, err)
+	return err
+}
+
+// TryBind binds to an explicit endpoint and returns any refusal, unsupported included: for
+// the cases about what a binding claims (IPC.1).
+func (s *Sock) TryBind(ctx context.Context, ep string) error {
 	rep, err := s.try(ctx, peer.Request{Op: peer.OpBind, Endpoint: ep}, OpTimeout, "bind "+ep)
 	if err == nil {
 		s.Endpoint = rep.Endpoint
 	}
 	return err
+}
+
+// SkipIfUnsupported skips the case when err is the binding's "unsupported": what the case needs
+// is not there, which is a capability, not a result.
+func SkipIfUnsupported(impl, what string, err error) {
+	if peer.Category(err) == peer.ErrUnsupported {
+		panic(&Unsupported{Impl: impl, What: what + " (" + err.Error() + ")"})
+	}
 }
 
 // ConnectTo connects to a bound socket's endpoint.

@@ -251,6 +251,7 @@ var _ = c.Case("REQ.9", Must, "reqrep", "REQ does not talk to peers other than R
 			r := cell.Bind(ctx, typ)
 			req := cell.Socket(ctx, h.ConnectSide, h.REQ)
 			if err := req.TryConnect(ctx, r.Endpoint); err != nil {
+				h.SkipIfUnsupported(req.Impl(), "connect "+r.Endpoint, err)
 				Expect(h.RefusesPeerType(err, typ)).To(BeTrue(), "a REQ's connect to a %s failed, but not by refusing the %s: %v", typ, typ, err)
 				refused++
 				continue
