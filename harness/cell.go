@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zmqsuite/zmqsuite/harness/peer"
+	"github.com/zmqsuite/zmqsuite/harness/zmtp"
 )
 
 // Socket types by their RFC names.
@@ -56,6 +57,11 @@ type Cell struct {
 	steps []string
 	obs   observer
 	late  []*LateCrash
+
+	// Tap sends the cell's tcp connections through a decoding relay (tap.go).
+	Tap      bool
+	taps     map[string]*zmtp.Tap // by the bound endpoint they relay to
+	tapOrder []*zmtp.Tap
 }
 
 // NewCell makes a cell whose peers come from pool; its id defaults to transport and pairing.
@@ -274,5 +280,6 @@ func (c *Cell) Close(ctx context.Context) *Fault {
 			first = f
 		}
 	}
+	c.closeTaps()
 	return first
 }

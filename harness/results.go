@@ -106,6 +106,10 @@ type Record struct {
 	DurationS float64 `json:"duration_s"`
 	// Rerun is the command that runs exactly this cell again.
 	Rerun string `json:"rerun,omitempty"`
+	// Transcripts are the decoded ZMTP transcripts of the cell's tcp connections (our tap
+	// between the two peers), kept for cells that did not pass: both directions' greetings,
+	// handshake commands, first and last frames, where decoding failed, and a "text" rendering.
+	Transcripts []json.RawMessage `json:"transcripts,omitempty"`
 }
 
 // Key identifies a cell across runs.

@@ -139,11 +139,16 @@ func SkipIfUnsupported(impl, what string, err error) {
 }
 
 // ConnectTo connects to a bound socket's endpoint.
+// In a tapped cell the connection goes through the cell's tap for that socket (tap.go).
 func (s *Sock) ConnectTo(ctx context.Context, to *Sock) {
 	if to.Endpoint == "" {
 		panic(&StepError{Step: "connect " + s.Name, Err: fmt.Errorf("%s is not bound", to.Name)})
 	}
-	s.ConnectEndpoint(ctx, to.Endpoint)
+	ep, err := s.cell.tapEndpoint(to)
+	if err != nil {
+		panic(&StepError{Step: "tap " + to.Endpoint, Err: err})
+	}
+	s.ConnectEndpoint(ctx, ep)
 }
 
 // ConnectEndpoint connects to an explicit endpoint.

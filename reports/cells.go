@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -53,6 +54,25 @@ func (c cellView) Tip() string {
 
 // Stderr is the last lines of the blamed peer's stderr: enough to see a panic's first frames.
 func (c cellView) Stderr() string { return tail(c.StderrTail, 30) }
+
+// Wire is the decoded transcripts of the cell's tcp connections, as text (each transcript's
+// own rendering: "→ READY Socket-Type=REQ", "← MESSAGE more [0 B]"), bounded.
+func (c cellView) Wire() string {
+	var parts []string
+	for _, raw := range c.Transcripts {
+		var t struct {
+			Text string `json:"text"`
+		}
+		if json.Unmarshal(raw, &t) == nil && t.Text != "" {
+			parts = append(parts, strings.TrimRight(t.Text, "\n"))
+		}
+	}
+	s := strings.Join(parts, "\n\n")
+	if lines := strings.Split(s, "\n"); len(lines) > 80 {
+		s = strings.Join(lines[:80], "\n") + fmt.Sprintf("\n… %d more lines in results.json", len(lines)-80)
+	}
+	return s
+}
 
 func formatMetrics(m map[string]float64) string {
 	keys := make([]string, 0, len(m))

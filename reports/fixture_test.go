@@ -1,6 +1,7 @@
 package reports_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -83,6 +84,7 @@ func shape(r *harness.Record) {
 	case r.Case == "PP.1" && r.Bind == "gozmq" && r.Connect == "libzmq" && r.Transport == "tcp":
 		r.Outcome, r.Reason = harness.Fail, "PULL 3 got 10 of 10, expected 2 | not round-robin"
 		r.RFC = harness.VerdictFail
+		r.Transcripts = []json.RawMessage{json.RawMessage(`{"label":"tap","text":"← greeting 3.0 NULL as-server=0\n→ READY Socket-Type=PULL\n← MESSAGE [1 B \"A\"]\n"}`)}
 	case r.Case == "RR.4" && r.Bind == "gozmq" && r.Connect == "pyzmq":
 		r.Outcome, r.Reason, r.Blame = harness.Crash, "peer exited with status 2", "bind:gozmq"
 		r.StderrTail = "panic: runtime error: index out of range [3] with length 3\n\ngoroutine 7 [running]:\ngithub.com/go-zeromq/zmq4.(*Conn).read(...)\n\t/zmq4/conn.go:240 +0x1d4\n<script>alert(1)</script>"

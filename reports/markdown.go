@@ -253,6 +253,10 @@ func (m *mdWriter) problem(c cellView) {
 		fence := codeFence(s)
 		m.f("  <details><summary>stderr</summary>\n\n  %s\n%s\n  %s\n  </details>\n\n", fence, indent(s, "  "), fence)
 	}
+	if s := c.Wire(); s != "" {
+		fence := codeFence(s)
+		m.f("  <details><summary>wire transcript</summary>\n\n  %s\n%s\n  %s\n  </details>\n\n", fence, indent(s, "  "), fence)
+	}
 }
 
 func (m *mdWriter) ipc(impls []implRow) {

@@ -2,6 +2,7 @@ package reports_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -39,6 +40,10 @@ var _ = Describe("rendering", func() {
 		}
 		By("linking known failures to their upstream issue in the grid")
 		Expect(md).To(ContainSubstring("[xf](" + upstream + ")"))
+		By("showing a failing cell's wire transcript")
+		Expect(md).To(ContainSubstring("<details><summary>wire transcript</summary>"))
+		Expect(md).To(ContainSubstring("→ READY Socket-Type=PULL"))
+		Expect(page).To(ContainSubstring("wire transcript</summary><pre>← greeting 3.0 NULL as-server=0"))
 		By("listing reasons, blame and stderr of non-pass cells")
 		Expect(md).To(ContainSubstring("PULL 3 got 10 of 10, expected 2 \\| not round-robin"))
 		Expect(md).To(ContainSubstring("Blame: `bind:gozmq`"))
@@ -114,7 +119,12 @@ var _ = Describe("rendering", func() {
 		}
 		back, err := reports.LoadResults(files.JSON)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(back).To(Equal(synthetic(1)))
+		// Compared as JSON: a record's transcripts are raw JSON, which indenting reflows.
+		want, err := json.Marshal(synthetic(1))
+		Expect(err).NotTo(HaveOccurred())
+		got, err := json.Marshal(back)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(got).To(MatchJSON(want))
 	})
 })
 

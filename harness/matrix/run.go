@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"runtime"
 	"strings"
@@ -29,6 +30,9 @@ type Run struct {
 	// Pseudo names implementations a suite adds beside the real ones (the wire suite's own
 	// ZMTP peer), for expectations checks.
 	Pseudo []string
+	// Tap sends tcp cells through the decoding relay (harness/tap.go) so that a failing cell
+	// carries its transcripts; ZMQSUITE_TAP=0 turns it off, a case opts out with NoTap.
+	Tap bool
 
 	pool     *harness.Pool
 	versions map[string]string
@@ -41,7 +45,7 @@ type Run struct {
 // cells. It runs before RunSpecs, identically in every parallel process, since Ginkgo builds
 // the same tree in each.
 func NewRun(s *Suite, opts ...func(*Run)) (*Run, error) {
-	r := &Run{Suite: s, Pairings: AllPairs, pool: harness.Shared()}
+	r := &Run{Suite: s, Pairings: AllPairs, pool: harness.Shared(), Tap: os.Getenv("ZMQSUITE_TAP") != "0"}
 	for _, o := range opts {
 		o(r)
 	}
@@ -165,6 +169,7 @@ func (r *Run) runCell(ctx ginkgo.SpecContext, c *CellSpec) {
 	}
 	cell := harness.NewCell(r.pool, c.Transport, c.Bind, c.Connect)
 	cell.ID = st.ID
+	cell.Tap = r.Tap && !d.NoTap
 	ginkgo.DeferCleanup(func(ctx ginkgo.SpecContext) { cell.Close(ctx) }, ginkgo.NodeTimeout(20*time.Second))
 	begin := time.Now()
 	a := harness.Run(ctx, cell, func() { d.Body(ctx, cell) })
@@ -177,6 +182,9 @@ func (r *Run) runCell(ctx ginkgo.SpecContext, c *CellSpec) {
 	}
 	rec := r.judge(st, d.Level, a, cell.Steps())
 	rec.DurationS = time.Since(begin).Seconds()
+	if rec.Outcome != harness.Pass && rec.Outcome != harness.Skip {
+		rec.Transcripts = cell.Transcripts()
+	}
 	ginkgo.AddReportEntry(RecordEntry, rec, ginkgo.ReportEntryVisibilityNever)
 	Emit(Event{Kind: "cell", Suite: r.Suite.Name, ID: rec.ID, Outcome: rec.Outcome, Line: CellLine(rec)})
 	switch {

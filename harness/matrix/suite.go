@@ -40,6 +40,9 @@ type Def struct {
 	SameImpl bool
 	// Timeout bounds the whole cell (SpecTimeout); default 30 s.
 	Timeout time.Duration
+	// NoTap keeps the case's connections off the decoding relay: for cases whose verdict an
+	// extra hop could change (queue limits, timing of disconnects).
+	NoTap bool
 }
 
 // Suite is a named catalogue of cases.
@@ -67,6 +70,10 @@ func PerImplementation() Option { return func(d *Def) { d.SameImpl = true } }
 
 // Within sets the cell's time bound.
 func Within(t time.Duration) Option { return func(d *Def) { d.Timeout = t } }
+
+// NoTap runs the case without the decoding relay between its peers (see Def.NoTap); say why
+// at the call.
+func NoTap() Option { return func(d *Def) { d.NoTap = true } }
 
 // Case registers a case; call it from a package-level var so the catalogue is complete before
 // the tree is built. A duplicate id is a programming error and panics at start-up.

@@ -205,7 +205,7 @@ var _ = c.Case("DLR.4", Must, "reqrep", "DEALER skips a peer whose queue is full
 		Expect(d.ExactlyOnce()).To(Succeed(), "split: %s", d.Split())
 		Expect(d.Count(1)).To(BeNumerically("<", total/2),
 			"the reader got %d of %d messages, the stalled peer %d: a full peer must leave the rotation", d.Count(0), total, d.Count(1))
-	}, c.Within(60*time.Second))
+	}, c.Within(60*time.Second), c.NoTap())
 
 // DLR.6 (RFC 28 DEALER: "SHALL create a queue when initiating an outgoing connection to a
 // peer, and SHALL maintain the queue whether or not the connection is established"; RFC 23

@@ -36,7 +36,7 @@ var _ = c.Case("HWM.1", Libzmq, "flow", "Default HWMs: a PUSH holds 2,000 messag
 		_, err := h.ReceiveN(ctx, pull, n)
 		Expect(err).NotTo(HaveOccurred(), "%d messages accepted", n)
 		Expect(n).To(Equal(2000), "messages accepted before would-block")
-	}, c.On(h.InProc))
+	}, c.On(h.InProc), c.NoTap())
 
 // HWM.2 (omq.rs doc/libzmq/semantics.md; zmq_setsockopt(3) "The high water mark is a hard limit
 // on the maximum number of outstanding messages"): the limit counts messages, not bytes or
@@ -64,7 +64,7 @@ var _ = c.Case("HWM.2", Libzmq, "flow", "HWM counts whole messages per pipe, not
 			})
 		}
 		Expect(rows.Err()).To(Succeed())
-	}, c.On(h.InProc))
+	}, c.On(h.InProc), c.NoTap())
 
 // HWM.3 (libzmq test_hwm test_infinite_both_inproc; zmq_setsockopt(3) "Zero means no limit"):
 // with SNDHWM = RCVHWM = 0, 10,000 messages are accepted for a PULL that does not read, and
@@ -76,7 +76,7 @@ var _ = c.Case("HWM.3", Libzmq, "flow", "HWM 0 means no limit",
 		n, blocked := ppFill(ctx, push, plan)
 		Expect(blocked).To(BeFalse(), "would-block after %d messages with unlimited HWMs", n)
 		Expect(h.ReceivePlan(ctx, pulls[0], plan)).To(Succeed())
-	}, c.On(h.InProc))
+	}, c.On(h.InProc), c.NoTap())
 
 // HWM.4 (libzmq test_sockopt_hwm: change_before_connected, change_after_connected,
 // decrease_when_full): over inproc the HWMs apply whether set before the connection exists or
@@ -135,7 +135,7 @@ var _ = c.Case("HWM.4", Libzmq, "flow", "HWM changes apply before and after conn
 			return nil
 		})
 		Expect(rows.Err()).To(Succeed())
-	}, c.On(h.InProc))
+	}, c.On(h.InProc), c.NoTap())
 
 // HWM.5 (zmq_socket(3) "Action in mute state"; RFC 30/28/31 PUSH, DEALER, PAIR "SHALL block",
 // RFC 29 PUB and RFC 28 ROUTER "SHALL silently drop"): towards a peer that does not read, the
@@ -198,7 +198,7 @@ var _ = c.Case("HWM.5", Must, "flow", "In the mute state PUSH, DEALER and PAIR b
 			})
 		}
 		Expect(rows.Err()).To(Succeed())
-	}, c.Within(60*time.Second))
+	}, c.Within(60*time.Second), c.NoTap())
 
 // NOP.1 (omq.rs doc/libzmq/semantics.md, the no-peer send table; zmq_setsockopt(3)
 // ZMQ_IMMEDIATE "messages shall be queued only to completed connections" when set, so when not
@@ -247,7 +247,7 @@ var _ = c.Case("NOP.1", Libzmq, "flow", "No-peer sends: bound sockets are mute, 
 			})
 		}
 		Expect(rows.Err()).To(Succeed())
-	}, c.Within(60*time.Second))
+	}, c.Within(60*time.Second), c.NoTap())
 
 // LNG.1 (zmq_setsockopt(3) ZMQ_LINGER: "-1 specifies an infinite linger period. Pending
 // messages shall not be discarded after a call to zmq_close()"): messages queued for a peer
@@ -262,7 +262,7 @@ var _ = c.Case("LNG.1", Libzmq, "flow", "Infinite linger: messages queued before
 		for i := 0; i < 10; i++ {
 			Expect(pull.RecvStrings(ctx)).To(Equal([]string{fmt.Sprint(i)}), "message %d queued before close", i)
 		}
-	})
+	}, c.NoTap())
 
 // LNG.2 (zmq_setsockopt(3) ZMQ_LINGER: "The value of 0 specifies no linger period. Pending
 // messages shall be discarded immediately when the socket is closed"): the same queued
@@ -275,7 +275,7 @@ var _ = c.Case("LNG.2", Libzmq, "flow", "Linger 0: messages queued before close 
 		Expect(pull.BindTo(ctx, ep)).To(Succeed())
 		// A lingering socket reconnects within its reconnect interval (100 ms by default).
 		h.NothingArrives(ctx, h.QuietReconnect, "a socket closed with linger 0 discards what it had queued", pull)
-	})
+	}, c.NoTap())
 
 // LNG.3 (libzmq issue #4660 "IPC socket drops messages, ignores LINGER"; zmq_close(3)): a sender
 // that closes right after its last send, with its default linger, while a receiver with
@@ -294,7 +294,7 @@ var _ = c.Case("LNG.3", Libzmq, "flow", "Send N then close at once: all N are de
 		err := recv.Wait(ctx)
 		cell.Metric("delivered", float64(recv.Received()))
 		Expect(err).NotTo(HaveOccurred())
-	})
+	}, c.NoTap())
 
 // TMO.1 (zmq_setsockopt(3) ZMQ_RCVTIMEO; libzmq test_timeo): a receive with RCVTIMEO set returns
 // would-block after about that long, on a socket with no peer and on one whose peer is silent.

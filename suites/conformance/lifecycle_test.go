@@ -238,7 +238,7 @@ var _ = c.Case("CON.8", Libzmq, "lifecycle", "After unbind or disconnect a PUSH 
 			})
 		}
 		Expect(rows.Err()).To(Succeed())
-	})
+	}, c.NoTap())
 
 // CON.9 (RFC 23 "All sockets SHALL accept connections"; libzmq test_many_sockets,
 // test_issue_566): one bound PULL serves 32 connected PUSHes, each message arrives once.
@@ -291,4 +291,4 @@ var _ = c.Case("CON.10", Libzmq, "lifecycle", "Close returns at once even with m
 		took := time.Since(start)
 		cell.Metric("close_s", took.Seconds())
 		Expect(took).To(BeNumerically("<", time.Second), "close with %d messages queued blocked for %v", n, took)
-	})
+	}, c.NoTap())

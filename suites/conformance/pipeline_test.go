@@ -128,7 +128,7 @@ var _ = c.Case("PP.6", Must, "pipeline", "PUSH skips a PULL whose queue is full 
 		Expect(d.ExactlyOnce()).To(Succeed(), "split: %s", d.Split())
 		Expect(d.Count(0)).To(BeNumerically(">", d.Count(1)),
 			"the stalled PULL's queue never filled (split %s): the case proves nothing; send more", d.Split())
-	}, c.Within(60*time.Second))
+	}, c.Within(60*time.Second), c.NoTap())
 
 // PP.7 (RFC 30 with RFC 23 §Socket Semantics "at most once, in order"): a PULL slower than its
 // PUSH makes the PUSH wait (back-pressure), it never drops: 100,000 messages taken by a

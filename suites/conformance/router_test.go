@@ -140,7 +140,7 @@ var _ = c.Case("RTR.5", Option, "reqrep", "ROUTER_MANDATORY: unknown identity is
 			"non-blocking sends to a peer that never reads must end in would-block (%d of %d accepted)", rep.Sent, most)
 		cell.Metric("accepted_before_full", float64(rep.Sent))
 		Expect(h.ReceivePlan(ctx, dealer, peer.Plan{Count: rep.Sent, Size: size})).To(Succeed(), "every accepted message must arrive")
-	}, c.Within(60*time.Second))
+	}, c.Within(60*time.Second), c.NoTap())
 
 // RTR.6 (RFC 28 ROUTER: "SHOULD allow the peer to specify its identity"; RFC 23/37 Identity
 // property: 1 to 255 octets, binary). The ROUTER uses the announced identity byte for byte,

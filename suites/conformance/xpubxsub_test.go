@@ -158,7 +158,7 @@ var _ = c.Case("XPUB.7", Option, "xpubxsub", "XPUB_NODROP returns would-block at
 		Expect(rep.Sent).To(BeNumerically(">", 0), "not even one message was accepted")
 		cell.Metric("accepted_before_again", float64(rep.Sent))
 		Expect(h.ReceivePlan(ctx, s, peer.Plan{Count: rep.Sent, Size: 1024})).To(Succeed(), "every accepted message reaches the subscriber")
-	}, c.Within(60*time.Second))
+	}, c.Within(60*time.Second), c.NoTap())
 
 // XSUB.1 (RFC 29 XSUB: "SHALL send all messages to all connected publishers" and "SHALL send
 // subscribe and unsubscribe requests to publishers"; "SHALL create a double queue when
