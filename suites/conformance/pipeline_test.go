@@ -116,11 +116,16 @@ var _ = c.Case("PP.6", Must, "pipeline", "PUSH skips a PULL whose queue is full 
 		stalled := cell.ConnectHWM(ctx, h.PULL, push, 100)
 		reader := cell.ConnectHWM(ctx, h.PULL, push, 100)
 		h.AwaitFlowing(ctx, push, stalled, reader)
-		// Several times what the stalled PULL's queues and socket buffers hold (about 700
-		// messages of 4 KiB over tcp here), so that it fills early.
-		plan := peer.Plan{Count: 3000, Size: 4096}
+		// Several times what the stalled PULL's queues and socket buffers hold, so that it fills
+		// early. Linux grows a tcp connection's buffers with autotuning (tcp_rmem/tcp_wmem: up
+		// to 6 MB and 4 MB here), so what they hold depends on timing: 3000 messages of 4 KiB
+		// (12 MB) split evenly once on a loaded machine, the stalled PULL taking 1500. At
+		// 16 KiB the buffers hold about 640 and the queues 200: under half of 3000.
+		plan := peer.Plan{Count: 3000, Size: 16 << 10}
 		d := h.NewDelivery(plan, reader, stalled)
-		d.ReceiveWhile(ctx, push.SendPlan(ctx, plan, 2*time.Second), reader)
+		// 5 s a message: a PUSH that skips the stalled PULL never waits that long for room,
+		// unless the reader is slow too (at a load average of 40, 2 s was not enough once).
+		d.ReceiveWhile(ctx, push.SendPlan(ctx, plan, 5*time.Second), reader)
 		Expect(d.SendErr).NotTo(HaveOccurred(), "PUSH stopped after %d of %d messages although %s was reading (it got %d): it did not skip the stalled PULL",
 			d.Sent, plan.Count, reader.Name, d.Count(0))
 		d.ReceiveRest(ctx)
