@@ -30,6 +30,14 @@ type RunOptions struct {
 	Package string
 	// Progress is how often the progress line is printed.
 	Progress time.Duration
+	// Net runs the suite across two simulated hosts (netsim), one Ginkgo run per entry in a
+	// network of its own: a scenario name ("20ms-1%", see netsim.Names) or "loopback" (both
+	// sides on this machine, for figures beside the others). The records carry the suite's
+	// cross-host name (NetSuiteName: hosts for conformance), the runs are merged into one
+	// results file. Suite "hosts" is conformance across DefaultNets when Net is empty.
+	Net []string
+	// Count prints how many cells the filter and shard select, and runs nothing.
+	Count bool
 }
 
 // Exit statuses of RunSuite.
@@ -37,6 +45,9 @@ const (
 	ExitGreen    = 0
 	ExitRed      = 1 // some cell is red, or the suite failed
 	ExitUnusable = 2 // bad input: nothing (more) was run; the line above says what to fix
+	// ExitUnavailable: this machine cannot build the simulated network (no root, no
+	// iproute2, a kernel with neither netem nor TUN); nothing was run, the line says why.
+	ExitUnavailable = 3
 )
 
 // RunSuite runs a suite's Ginkgo processes with their output in out/<suite>/ginkgo.log, and
@@ -44,12 +55,23 @@ const (
 // line, the closing tally and where the results are — or the one line that says why nothing
 // ran.
 func RunSuite(o RunOptions, stdout, stderr io.Writer) int {
-	dir := OutDir(o.Suite)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if _, err := ParseShard(o.Shard); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", o.Suite, err)
 		return ExitUnusable
 	}
-	if _, err := ParseShard(o.Shard); err != nil {
+	if o.Count {
+		return countCells(o, stdout, stderr)
+	}
+	if acrossHosts(o) {
+		return runAcross(o, stdout, stderr)
+	}
+	return runGinkgo(o, OutDir(o.Suite), nil, stdout, stderr)
+}
+
+// runGinkgo runs the suite's Ginkgo processes once, with their output, events and reports in
+// dir and env added to their environment.
+func runGinkgo(o RunOptions, dir string, env []string, stdout, stderr io.Writer) int {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", o.Suite, err)
 		return ExitUnusable
 	}
@@ -88,7 +110,7 @@ func RunSuite(o RunOptions, stdout, stderr io.Writer) int {
 	cmd := exec.Command(goCmd, args...)
 	cmd.Dir = harness.RepoRoot()
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(os.Environ(), EventsEnv+"="+events, "ZMQSUITE_SHARD="+o.Shard)
+	cmd.Env = append(append(os.Environ(), EventsEnv+"="+events, "ZMQSUITE_SHARD="+o.Shard), env...)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(stderr, "%s: cannot run %s %s: %v\n", o.Suite, goCmd, strings.Join(args, " "), err)

@@ -40,6 +40,9 @@ type Def struct {
 	SameImpl bool
 	// Timeout bounds the whole cell (SpecTimeout); default 30 s.
 	Timeout time.Duration
+	// SameHost says why the case cannot cross hosts (it binds or connects through the
+	// loopback address, say): across hosts its cells are skipped with that reason.
+	SameHost string
 }
 
 // Suite is a named catalogue of cases.
@@ -61,6 +64,10 @@ func On(transports ...string) Option { return func(d *Def) { d.Transports = tran
 
 // PerImplementation runs a case once per implementation (bind side = connect side).
 func PerImplementation() Option { return func(d *Def) { d.SameImpl = true } }
+
+// SameHost marks a case whose premise is one machine (it reaches its peer through 127.0.0.1,
+// localhost or [::1]): across hosts its cells are skipped, saying why, instead of failing.
+func SameHost(why string) Option { return func(d *Def) { d.SameHost = why } }
 
 // Within sets the cell's time bound.
 func Within(t time.Duration) Option { return func(d *Def) { d.Timeout = t } }
