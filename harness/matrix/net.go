@@ -141,6 +141,7 @@ func runAcross(o RunOptions, stdout, stderr io.Writer) int {
 			return ExitUnusable
 		}
 		env := []string{"ZMQSUITE_OUT=" + stage, SuiteNameEnv + "=" + name}
+		var prefix []string
 		code := func() int {
 			switch p.entry {
 			case "":
@@ -162,8 +163,14 @@ func runAcross(o RunOptions, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stdout, "%s: scenario %s (netsim %s backend, network %s): bind side on hostB %s, connect side on hostA %s\n",
 					name, p.entry, n.Backend(), n.Run, n.B.Addr, n.A.Addr)
 				env = append(env, netsimEnv(n, p.entry)...)
+				// The harness itself runs on the connect side's host, as it does on a person's
+				// machine with the bind side behind ssh: what the Ginkgo processes open on
+				// their own (the wire cases' raw ZMTP connections) starts where the connect
+				// side's peers are, and crosses the router too. (The root namespace has no
+				// route into a network, by design.)
+				prefix = n.A.Argv()
 			}
-			return runGinkgo(o, stage, env, stdout, stderr)
+			return runGinkgo(o, ginkgoRun{dir: stage, env: env, prefix: prefix}, stdout, stderr)
 		}()
 		status = worse(status, code)
 		if code == ExitUnusable {

@@ -65,12 +65,21 @@ func RunSuite(o RunOptions, stdout, stderr io.Writer) int {
 	if acrossHosts(o) {
 		return runAcross(o, stdout, stderr)
 	}
-	return runGinkgo(o, OutDir(o.Suite), nil, stdout, stderr)
+	return runGinkgo(o, ginkgoRun{dir: OutDir(o.Suite)}, stdout, stderr)
 }
 
-// runGinkgo runs the suite's Ginkgo processes once, with their output, events and reports in
-// dir and env added to their environment.
-func runGinkgo(o RunOptions, dir string, env []string, stdout, stderr io.Writer) int {
+// ginkgoRun is where one run of a suite's Ginkgo processes happens: dir holds their output,
+// events and reports, env is added to their environment, and prefix runs them elsewhere (in
+// the connect side's host, across netsim's).
+type ginkgoRun struct {
+	dir    string
+	env    []string
+	prefix []string
+}
+
+// runGinkgo runs the suite's Ginkgo processes once.
+func runGinkgo(o RunOptions, g ginkgoRun, stdout, stderr io.Writer) int {
+	dir := g.dir
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", o.Suite, err)
 		return ExitUnusable
@@ -107,10 +116,11 @@ func runGinkgo(o RunOptions, dir string, env []string, stdout, stderr io.Writer)
 		pkg = "./suites/" + o.Suite
 	}
 	args = append(args, pkg)
-	cmd := exec.Command(goCmd, args...)
+	argv := append(append([]string(nil), g.prefix...), append([]string{goCmd}, args...)...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = harness.RepoRoot()
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(append(os.Environ(), EventsEnv+"="+events, "ZMQSUITE_SHARD="+o.Shard), env...)
+	cmd.Env = append(append(os.Environ(), EventsEnv+"="+events, "ZMQSUITE_SHARD="+o.Shard), g.env...)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(stderr, "%s: cannot run %s %s: %v\n", o.Suite, goCmd, strings.Join(args, " "), err)

@@ -74,4 +74,14 @@ var _ = suite.Case("NT.6", scenarios.Must, "nettest", "a cell that takes its tim
 		}
 	}, matrix.On(h.TCP), matrix.Within(60*time.Second))
 
+var _ = suite.Case("NT.7", scenarios.Must, "nettest", "a connect-side socket binds a fresh endpoint",
+	func(ctx matrix.SpecContext, cell *h.Cell) {
+		a := cell.Socket(ctx, h.ConnectSide, h.PULL)
+		a.BindNew(ctx)
+		b := cell.Socket(ctx, h.BindSide, h.PUSH)
+		b.ConnectTo(ctx, a)
+		b.Send(ctx, "hello")
+		Expect(a.RecvStrings(ctx)).To(Equal([]string{"hello"}))
+	}, matrix.On(h.TCP))
+
 func TestNettest(t *testing.T) { matrix.Main(t, suite) }
