@@ -234,6 +234,7 @@ func joinRecords(parts []SuitePart) (*harness.SuiteResults, error) {
 			out.Selection.Hosts[k] = v
 		}
 	}
+	out.Selection.Network = firstNetwork(len(parts), func(i int) string { return parts[i].Res.Selection.Network })
 	SetReference(out.Records)
 	SetBlame(out.Records)
 	sort.SliceStable(out.Records, func(i, j int) bool { return recordLess(&out.Records[i], &out.Records[j]) })
@@ -374,5 +375,17 @@ func joinFigures(parts []BenchPart) (*harness.Bench, error) {
 			out.Selection.Hosts[k] = v
 		}
 	}
+	out.Selection.Network = firstNetwork(len(parts), func(i int) string { return parts[i].Res.Selection.Network })
 	return &out, nil
+}
+
+// firstNetwork is the network of a merge: a cross-host run's loopback part has none, its
+// other parts share one.
+func firstNetwork(n int, network func(int) string) string {
+	for i := 0; i < n; i++ {
+		if v := network(i); v != "" {
+			return v
+		}
+	}
+	return ""
 }
