@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -8,6 +9,8 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+
+	"github.com/zmqsuite/zmqsuite/harness/netsim"
 )
 
 // Transports the matrix runs over.
@@ -51,12 +54,19 @@ func RemoveIPCDir() {
 
 // NewEndpoint returns an endpoint to bind for transport that no other spec of any process
 // uses: tcp asks for an ephemeral port (the bind reply names it), ipc is a fresh path in this
-// process's directory, inproc a fresh name.
-func NewEndpoint(transport string) (string, error) {
+// process's directory, inproc a fresh name. Across hosts (a Placement), tcp binds to the bind
+// side's host address, so that the endpoint the bind reports is the one the other host
+// connects to.
+func NewEndpoint(transport string) (string, error) { return NewEndpointOn(BindSide, transport) }
+
+// NewEndpointOn is NewEndpoint for a socket of a given side: across hosts, a socket of the
+// connect side that binds must bind to its own host's address. (Sock.BindNew does not say its
+// side yet: every case binds on the bind side today.)
+func NewEndpointOn(side, transport string) (string, error) {
 	n := endpointSeq.Add(1)
 	switch transport {
 	case TCP:
-		return "tcp://127.0.0.1:*", nil
+		return "tcp://" + tcpHost(side) + ":*", nil
 	case IPC:
 		dir, err := IPCDir()
 		if err != nil {
@@ -69,28 +79,97 @@ func NewEndpoint(transport string) (string, error) {
 	return "", fmt.Errorf("unknown transport %q (want tcp, ipc or inproc)", transport)
 }
 
+// tcpHost is the address a side's tcp sockets bind to: loopback on one machine, the side's
+// host address across hosts. A malformed placement never gets this far (the run refuses it
+// at its start), so an error here means loopback.
+func tcpHost(side string) string {
+	if p, err := CurrentPlacement(); err == nil && p != nil {
+		return p.Host(side).Addr
+	}
+	return "127.0.0.1"
+}
+
 // UnboundEndpoint returns an endpoint of transport that nothing listens on, for cases that
 // connect before anything binds. A tcp port is drawn below the kernel's ephemeral range and
 // checked free. A port from that range (what listening on port 0 hands out, then releases) can
 // meanwhile become another spec's wildcard bind or a connection's source port, and a connector
 // that keeps redialling it then reaches that socket or itself (a TCP self-connect). Seen once
 // in CI: LNG.1 tcp libzmq→gozmq, whose go-zeromq PUSH redials for 2.5 s, connected and sent.
+//
+// Across hosts the port is on the bind side's host. It is checked free there when this
+// process can look (the host is this machine, or a network namespace of it: netsim's hosts);
+// on a remote host (ssh) it cannot, and only the ports this process handed out before are
+// avoided.
 func UnboundEndpoint(transport string) (string, error) {
 	if transport != TCP {
 		return NewEndpoint(transport)
 	}
+	host, free := "127.0.0.1", portFreeHere
+	if p, err := CurrentPlacement(); err == nil && p != nil {
+		h := p.Bind
+		host, free = h.Addr, h.portFree
+	}
 	top := ephemeralLow()
 	for range 50 {
 		port := unboundPortMin + rand.IntN(top-unboundPortMin)
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
+		if !claimPort(port) {
+			continue // this process handed it out already
+		}
+		if !free(host, port) {
 			continue // taken
 		}
-		_ = l.Close()
-		return fmt.Sprintf("tcp://127.0.0.1:%d", port), nil
+		return fmt.Sprintf("tcp://%s:%d", host, port), nil
 	}
-	return "", fmt.Errorf("no free tcp port in %d-%d after 50 tries", unboundPortMin, top-1)
+	return "", fmt.Errorf("no free tcp port in %d-%d of %s after 50 tries", unboundPortMin, top-1, host)
 }
+
+var (
+	claimedMu sync.Mutex
+	claimed   = map[int]bool{}
+)
+
+// claimPort records that this process handed out port, and says whether it had not before:
+// a case may still hold the last one it got, and on a host that cannot be checked this is
+// the only guard.
+func claimPort(port int) bool {
+	claimedMu.Lock()
+	defer claimedMu.Unlock()
+	if claimed[port] {
+		return false
+	}
+	claimed[port] = true
+	return true
+}
+
+// portFreeHere checks a port of this machine by listening on it.
+func portFreeHere(host string, port int) bool {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, fmt.Sprint(port)))
+	if err != nil {
+		return false
+	}
+	_ = l.Close()
+	return true
+}
+
+// portFree checks a port of a placed host where this process can: in its network namespace
+// (netsim's hosts, any "ip netns exec NAME" prefix), or here when the host is this machine.
+// A remote host is taken to be free.
+func (h *Host) portFree(host string, port int) bool {
+	switch {
+	case h.NetNS != "":
+		return (&netsim.Host{NS: h.NetNS}).Do(func() error {
+			if !portFreeHere(host, port) {
+				return errPortTaken
+			}
+			return nil
+		}) == nil
+	case len(h.Prefix) == 0:
+		return portFreeHere(host, port)
+	}
+	return true
+}
+
+var errPortTaken = errors.New("port taken")
 
 // unboundPortMin is the lowest port UnboundEndpoint draws: above the ports services register.
 const unboundPortMin = 20000

@@ -161,17 +161,18 @@ func StartPeer(ctx context.Context, impl *Impl, role string, startTimeout time.D
 	if impl.Unavailable != "" {
 		return nil, &Fault{Kind: FaultStart, Impl: impl.Name, Role: role, Step: "start", Detail: impl.Unavailable}
 	}
-	cmd := exec.Command(impl.Command[0], impl.Command[1:]...)
+	// Where the peer runs: here, or on the role's host of a Placement (placement.go), whose
+	// prefix goes in front of the command.
+	argv, env, err := placedCommand(role, impl)
+	if err != nil {
+		return nil, &Fault{Kind: FaultStart, Impl: impl.Name, Role: role, Step: "start", Detail: err.Error()}
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	// Peers start in the repository root, whatever the suite's working directory (go test runs
 	// each suite in its package directory): a relative path in a ZMQSUITE_PEERS command, such as
 	// "python3 -u pyclients/peer.py", means the same from doctor, make and go test.
 	cmd.Dir = RepoRoot()
-	cmd.Env = append(os.Environ(), impl.Env...)
-	// Files a binding creates on its own (libzmq's ipc://* picks a path under TMPDIR) belong
-	// in this process's private directory, not in the suite's working tree.
-	if dir, err := IPCDir(); err == nil {
-		cmd.Env = append(cmd.Env, "TMPDIR="+dir)
-	}
+	cmd.Env = append(os.Environ(), env...)
 	p := &Peer{Impl: impl, Role: role, cmd: cmd, replies: make(chan peer.Reply, 1),
 		garbage: make(chan string, 1), exited: make(chan struct{}), stderr: &tailBuffer{max: 8 << 10}}
 	cmd.Stderr = p.stderr
@@ -186,7 +187,7 @@ func StartPeer(ctx context.Context, impl *Impl, role string, startTimeout time.D
 	p.stdin = stdin
 	if err := cmd.Start(); err != nil {
 		return nil, &Fault{Kind: FaultStart, Impl: impl.Name, Role: role, Step: "start",
-			Detail: fmt.Sprintf("cannot run %q: %v (check the command%s)", strings.Join(impl.Command, " "), err, impl.hint())}
+			Detail: fmt.Sprintf("cannot run %q: %v (check the command%s)", strings.Join(argv, " "), err, impl.hint())}
 	}
 	go p.readReplies(stdout)
 	go func() {

@@ -95,9 +95,13 @@ type Record struct {
 	// Blame says who is at fault in a red cell: the side of a crash or hang ("bind:gozmq"), the
 	// implementation whose own pairing fails too, "pairing" when each side passes with itself,
 	// "expectations" for an xpass (the entry should go).
-	Blame      string             `json:"blame,omitempty"`
-	StderrTail string             `json:"stderr_tail,omitempty"`
-	Metrics    map[string]float64 `json:"metrics,omitempty"`
+	Blame string `json:"blame,omitempty"`
+	// BlameDerived marks a blame that came from the other cells of the run (the
+	// triangulation of SetBlame) rather than from the cell itself (the side whose peer
+	// faulted): a merge of shards recomputes it with every cell at hand.
+	BlameDerived bool               `json:"blame_derived,omitempty"`
+	StderrTail   string             `json:"stderr_tail,omitempty"`
+	Metrics      map[string]float64 `json:"metrics,omitempty"`
 	// Expectation is the expectations entry that matched, if any.
 	Expectation *ExpectationRef `json:"expectation,omitempty"`
 	// LateCrash is the id of the cell that found this cell's peer dead after this cell had
@@ -148,8 +152,22 @@ type Selection struct {
 	Shard  string `json:"shard,omitempty"`  // "2/4": the second of four shards
 	// Cells is how many cells the filter and shard selected; Records should hold as many.
 	Cells int `json:"cells"`
+	// Total is how many cells the filter selected before sharding: the shards of one run,
+	// merged, hold exactly these.
+	Total int `json:"total,omitempty"`
+	// Expectations is a digest of the expectations files the run judged with ("sha256:…"):
+	// shards judged with different entries do not merge.
+	Expectations string `json:"expectations,omitempty"`
 	// Absent lists optional implementations that were not in the run, and why.
 	Absent []string `json:"absent,omitempty"`
+	// Scenarios are the network paths of a cross-host run ("20ms", "20ms-1%"; "" is
+	// loopback), Network what made them ("netsim tun", "netsim netem", "hosts"), Hosts each
+	// host's address by name.
+	Scenarios []string          `json:"scenarios,omitempty"`
+	Network   string            `json:"network,omitempty"`
+	Hosts     map[string]string `json:"hosts,omitempty"`
+	// Merged lists the shards a `zmqsuite merge` combined into this file ("1/4", …).
+	Merged []string `json:"merged,omitempty"`
 }
 
 // SuiteResults is the results.json of one cell suite.
@@ -173,13 +191,17 @@ type Stat struct {
 
 // BenchRecord is one benchmark cell: pattern × transport × pairing × size.
 type BenchRecord struct {
-	Pattern     string `json:"pattern"`   // "push_pull", "req_rep", "pub_sub"
-	Metric      string `json:"metric"`    // "throughput" or "latency"
-	Transport   string `json:"transport"` // tcp, ipc, inproc
-	Bind        string `json:"bind"`      // implementation of the binding side (PULL, REP, PUB)
-	Connect     string `json:"connect"`   // implementation of the connecting side
-	Size        int    `json:"size"`
-	Subscribers int    `json:"subscribers,omitempty"` // pub_sub fan-out
+	Pattern   string `json:"pattern"`   // "push_pull", "req_rep", "pub_sub"
+	Metric    string `json:"metric"`    // "throughput" or "latency"
+	Transport string `json:"transport"` // tcp, ipc, inproc
+	// Scenario is the network path of a figure taken across hosts ("20ms-1%"), "" on loopback;
+	// Hosts names where each side ran.
+	Scenario    string            `json:"scenario,omitempty"`
+	Hosts       map[string]string `json:"hosts,omitempty"`
+	Bind        string            `json:"bind"`    // implementation of the binding side (PULL, REP, PUB)
+	Connect     string            `json:"connect"` // implementation of the connecting side
+	Size        int               `json:"size"`
+	Subscribers int               `json:"subscribers,omitempty"` // pub_sub fan-out
 	// Outcome is pass (figures were taken), or why some repetition has none: skip (a side
 	// lacks what the figure needs), crash, hang, fail (an error, or a peer that broke the
 	// protocol).

@@ -99,7 +99,9 @@ func ms(d time.Duration) *int64 { return peer.Ptr(d.Milliseconds()) }
 
 // BindNew binds to a fresh endpoint of the cell's transport and records the real one.
 func (s *Sock) BindNew(ctx context.Context) string {
-	ep, err := NewEndpoint(s.cell.Transport)
+	// The socket's own side decides the address across hosts: a connect-side socket that binds
+	// (a forwarder's XPUB) binds on its own host.
+	ep, err := NewEndpointOn(s.Side, s.cell.Transport)
 	if err != nil {
 		panic(&StepError{Step: "allocate endpoint", Err: err})
 	}

@@ -4,9 +4,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/zmqsuite/zmqsuite/harness"
 	"github.com/zmqsuite/zmqsuite/harness/matrix"
+	"github.com/zmqsuite/zmqsuite/harness/netsim"
 )
 
 func init() {
@@ -25,7 +28,8 @@ var suiteDefaults = map[string]struct {
 	"conformance": {8, 40 * time.Minute},
 	"wire":        {8, 40 * time.Minute},
 	"faults":      {4, 60 * time.Minute},
-	"hosts":       {4, 60 * time.Minute},
+	"hosts":       {4, 60 * time.Minute}, // per scenario
+	"bench-hosts": {1, 3 * time.Hour},
 	"bench":       {1, 3 * time.Hour},
 }
 
@@ -34,10 +38,14 @@ func runSuite(args []string) int {
 	filter := fs.String("filter", "", "Ginkgo label `filter`: 'transport:ipc && bind:pyzmq'")
 	procs := fs.Int("procs", 0, "parallel Ginkgo `processes` (default: the suite's)")
 	shard := fs.String("shard", "", "run one deterministic shard `i/n` of the matrix")
-	timeout := fs.Duration("timeout", 0, "the suite's time bound (default: the suite's)")
+	timeout := fs.Duration("timeout", 0, "the suite's time bound (default: the suite's; across hosts, per scenario)")
+	net := fs.String("net", "", "run across two simulated hosts, once per `scenario` in this comma list ("+
+		strings.Join(netsim.Names(), ", ")+", or loopback); suite hosts defaults to "+strings.Join(matrix.DefaultNets, ","))
+	count := fs.Bool("count", false, "print how many cells the filter and shard select (no peer starts) and run nothing")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: zmqsuite suite NAME [--filter F] [--procs N] [--shard i/n] [--timeout D] [-- ginkgo flags]")
-		fmt.Fprintln(fs.Output(), "exit status: 0 green, 1 red, 2 bad input (nothing run)")
+		fmt.Fprintln(fs.Output(), "usage: zmqsuite suite NAME [--filter F] [--procs N] [--shard i/n] [--net S1,S2] [--count] [--timeout D] [-- ginkgo flags]")
+		fmt.Fprintln(fs.Output(), "NAME: conformance, bench, wire, faults, or hosts (conformance across hosts)")
+		fmt.Fprintln(fs.Output(), "exit status: 0 green, 1 red, 2 bad input (nothing run), 3 across hosts on a machine that cannot simulate them (nothing run)")
 		fs.PrintDefaults()
 	}
 	if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
@@ -45,19 +53,37 @@ func runSuite(args []string) int {
 		return matrix.ExitUnusable
 	}
 	name := args[0]
-	def, ok := suiteDefaults[name]
-	if !ok {
+	if _, ok := suiteDefaults[name]; !ok || name == "bench-hosts" {
 		fmt.Fprintf(os.Stderr, "zmqsuite suite: unknown suite %q (want conformance, bench, wire, faults or hosts)\n", name)
 		return matrix.ExitUnusable
 	}
-	if _, err := os.Stat("suites/" + name); err != nil && os.Getenv("ZMQSUITE_ROOT") == "" {
-		fmt.Fprintf(os.Stderr, "zmqsuite suite: run it from the repository root (no suites/%s here)\n", name)
+	cat := name
+	if name == "hosts" {
+		cat = "conformance" // the conformance catalogue, across hosts
+	}
+	if _, err := os.Stat("suites/" + cat); err != nil && os.Getenv("ZMQSUITE_ROOT") == "" {
+		fmt.Fprintf(os.Stderr, "zmqsuite suite: run it from the repository root (no suites/%s here)\n", cat)
 		return matrix.ExitUnusable
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return matrix.ExitUnusable
 	}
-	o := matrix.RunOptions{Suite: name, Filter: *filter, Procs: def.procs, Shard: *shard, Timeout: def.timeout, Extra: fs.Args()}
+	var nets []string
+	for _, n := range strings.Split(*net, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			nets = append(nets, n)
+		}
+	}
+	// Across hosts, a suite's records are its cross-host twin's (conformance: hosts), with
+	// that one's settings.
+	def := suiteDefaults[name]
+	if len(nets) > 0 || name == "hosts" || os.Getenv(harness.HostBindEnv) != "" || os.Getenv(harness.HostConnectEnv) != "" {
+		if d, ok := suiteDefaults[matrix.NetSuiteName(cat)]; ok {
+			def = d
+		}
+	}
+	o := matrix.RunOptions{Suite: name, Filter: *filter, Procs: def.procs, Shard: *shard, Timeout: def.timeout, Extra: fs.Args(),
+		Net: nets, Count: *count}
 	if *procs > 0 {
 		o.Procs = *procs
 	}

@@ -20,6 +20,8 @@ type CellSpec struct {
 	// Scenario is the simulated network path of a cross-host cell ("20ms-1%"), "" on loopback.
 	Scenario      string
 	Bind, Connect *harness.Impl
+	// Hosts is where the sides run when they are on different hosts (nil: this machine).
+	Hosts *harness.Placement
 }
 
 // ID names the cell: "PP.1 tcp gozmq→libzmq", with the scenario after the transport
@@ -47,13 +49,18 @@ func (c *CellSpec) Labels() []string {
 	return l
 }
 
-// Rerun is the command that runs exactly this cell again.
+// Rerun is the command that runs exactly this cell again. Across netsim's hosts the scenario
+// is NET= (the runner builds that network); across hosts a person placed, the placement's
+// variables go in front, so the same hosts take the same sides.
 func (c *CellSpec) Rerun(suite string) string {
 	f := fmt.Sprintf("case:%s && transport:%s && bind:%s && connect:%s", c.Def.ID, c.Transport, c.Bind.Name, c.Connect.Name)
-	if c.Scenario != "" {
-		f += " && scenario:" + c.Scenario
+	switch {
+	case c.Hosts == nil:
+		return fmt.Sprintf("make %s FILTER='%s'", suite, f)
+	case c.Hosts.Netsim():
+		return fmt.Sprintf("make %s NET=%s FILTER='%s'", suite, c.Scenario, f)
 	}
-	return fmt.Sprintf("make %s FILTER='%s'", suite, f)
+	return fmt.Sprintf("%s make %s FILTER='%s'", c.Hosts.Env(), suite, f)
 }
 
 // Pairings decides which ordered (bind, connect) pairs of implementations a case runs over.

@@ -44,7 +44,7 @@ func entryValue[T any](e types.ReportEntry) (T, error) {
 func (r *Run) Collect(rep types.Report) (*harness.SuiteResults, error) {
 	res := &harness.SuiteResults{Schema: harness.SuiteSchema, Suite: r.Suite.Name,
 		Generated: time.Now().UTC().Format(time.RFC3339), Env: harness.CurrentEnv(),
-		Selection: harness.Selection{Filter: r.Filter, Shard: r.Shard.String(), Cells: len(r.Cells), Absent: r.Found.AbsentNotes()}}
+		Selection: r.selection()}
 	for _, im := range r.Found.Impls {
 		res.Implementations = append(res.Implementations, *r.Found.Hellos[im.Name])
 	}
@@ -244,6 +244,7 @@ func SetBlame(recs []harness.Record) {
 		if !r.Outcome.Red() || r.Blame != "" {
 			continue
 		}
+		r.BlameDerived = true
 		switch {
 		case r.Outcome == harness.XPass:
 			r.Blame = "expectations"

@@ -30,6 +30,14 @@ type RunOptions struct {
 	Package string
 	// Progress is how often the progress line is printed.
 	Progress time.Duration
+	// Net runs the suite across two simulated hosts (netsim), one Ginkgo run per entry in a
+	// network of its own: a scenario name ("20ms-1%", see netsim.Names) or "loopback" (both
+	// sides on this machine, for figures beside the others). The records carry the suite's
+	// cross-host name (NetSuiteName: hosts for conformance), the runs are merged into one
+	// results file. Suite "hosts" is conformance across DefaultNets when Net is empty.
+	Net []string
+	// Count prints how many cells the filter and shard select, and runs nothing.
+	Count bool
 }
 
 // Exit statuses of RunSuite.
@@ -37,6 +45,9 @@ const (
 	ExitGreen    = 0
 	ExitRed      = 1 // some cell is red, or the suite failed
 	ExitUnusable = 2 // bad input: nothing (more) was run; the line above says what to fix
+	// ExitUnavailable: this machine cannot build the simulated network (no root, no
+	// iproute2, a kernel with neither netem nor TUN); nothing was run, the line says why.
+	ExitUnavailable = 3
 )
 
 // RunSuite runs a suite's Ginkgo processes with their output in out/<suite>/ginkgo.log, and
@@ -44,12 +55,32 @@ const (
 // line, the closing tally and where the results are — or the one line that says why nothing
 // ran.
 func RunSuite(o RunOptions, stdout, stderr io.Writer) int {
-	dir := OutDir(o.Suite)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if _, err := ParseShard(o.Shard); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", o.Suite, err)
 		return ExitUnusable
 	}
-	if _, err := ParseShard(o.Shard); err != nil {
+	if o.Count {
+		return countCells(o, stdout, stderr)
+	}
+	if acrossHosts(o) {
+		return runAcross(o, stdout, stderr)
+	}
+	return runGinkgo(o, ginkgoRun{dir: OutDir(o.Suite)}, stdout, stderr)
+}
+
+// ginkgoRun is where one run of a suite's Ginkgo processes happens: dir holds their output,
+// events and reports, env is added to their environment, and prefix runs them elsewhere (in
+// the connect side's host, across netsim's).
+type ginkgoRun struct {
+	dir    string
+	env    []string
+	prefix []string
+}
+
+// runGinkgo runs the suite's Ginkgo processes once.
+func runGinkgo(o RunOptions, g ginkgoRun, stdout, stderr io.Writer) int {
+	dir := g.dir
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", o.Suite, err)
 		return ExitUnusable
 	}
@@ -85,10 +116,11 @@ func RunSuite(o RunOptions, stdout, stderr io.Writer) int {
 		pkg = "./suites/" + o.Suite
 	}
 	args = append(args, pkg)
-	cmd := exec.Command(goCmd, args...)
+	argv := append(append([]string(nil), g.prefix...), append([]string{goCmd}, args...)...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = harness.RepoRoot()
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(os.Environ(), EventsEnv+"="+events, "ZMQSUITE_SHARD="+o.Shard)
+	cmd.Env = append(append(os.Environ(), EventsEnv+"="+events, "ZMQSUITE_SHARD="+o.Shard), g.env...)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(stderr, "%s: cannot run %s %s: %v\n", o.Suite, goCmd, strings.Join(args, " "), err)

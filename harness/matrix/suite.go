@@ -43,6 +43,9 @@ type Def struct {
 	// NoTap keeps the case's connections off the decoding relay: for cases whose verdict an
 	// extra hop could change (queue limits, timing of disconnects).
 	NoTap bool
+	// SameHost says why the case cannot cross hosts (it binds or connects through the
+	// loopback address, say): across hosts its cells are skipped with that reason.
+	SameHost string
 }
 
 // Suite is a named catalogue of cases.
@@ -67,6 +70,10 @@ func On(transports ...string) Option { return func(d *Def) { d.Transports = tran
 
 // PerImplementation runs a case once per implementation (bind side = connect side).
 func PerImplementation() Option { return func(d *Def) { d.SameImpl = true } }
+
+// SameHost marks a case whose premise is one machine (it reaches its peer through 127.0.0.1,
+// localhost or [::1]): across hosts its cells are skipped, saying why, instead of failing.
+func SameHost(why string) Option { return func(d *Def) { d.SameHost = why } }
 
 // Within sets the cell's time bound.
 func Within(t time.Duration) Option { return func(d *Def) { d.Timeout = t } }

@@ -37,8 +37,12 @@ func TestBench(t *testing.T) {
 		matrix.Fatal(t, "bench", err)
 		return
 	}
+	if matrix.Counting() {
+		matrix.Emit(matrix.Event{Kind: "count", Suite: bench.Name(), Total: p.Total()})
+		return
+	}
 	if p.Total() > 0 {
-		matrix.Emit(matrix.Event{Kind: "plan", Suite: "bench", Total: p.Total(), Line: cfg.Describe()})
+		matrix.Emit(matrix.Event{Kind: "plan", Suite: bench.Name(), Total: p.Total(), Line: p.Describe()})
 	}
 	RunSpecs(t, "zmqsuite bench")
 }
@@ -54,5 +58,5 @@ var _ = ReportAfterSuite("bench results", func(r Report) {
 	}
 	path, err := plan.Write(r)
 	Expect(err).NotTo(HaveOccurred())
-	matrix.Emit(matrix.Event{Kind: "done", Suite: "bench", Path: path, Line: "results in " + path})
+	matrix.Emit(matrix.Event{Kind: "done", Suite: bench.Name(), Path: path, Line: "results in " + path})
 })

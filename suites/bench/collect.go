@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -12,8 +13,21 @@ import (
 	"github.com/zmqsuite/zmqsuite/harness/matrix"
 )
 
-// OutDir is where benchmark results go: $ZMQSUITE_OUT/bench, else out/bench at the root.
-func OutDir() string { return matrix.OutDir("bench") }
+// OutDir is where benchmark results go: $ZMQSUITE_OUT/bench, else out/bench at the root;
+// across hosts $ZMQSUITE_OUT/bench-hosts (or what ZMQSUITE_SUITE_NAME says).
+func OutDir() string { return matrix.OutDir(Name()) }
+
+// Name is the name the run's results go under: bench, or bench-hosts across hosts (the
+// runner says so in ZMQSUITE_SUITE_NAME; a placement alone implies it).
+func Name() string {
+	if n := os.Getenv(matrix.SuiteNameEnv); n != "" {
+		return n
+	}
+	if p, _ := harness.CurrentPlacement(); p != nil {
+		return matrix.NetSuiteName("bench")
+	}
+	return "bench"
+}
 
 // Summarise groups measurements by figure into records with median, min and max. A figure
 // with any failed repetition keeps its successful ones and says why the others failed.
@@ -30,7 +44,7 @@ func Summarise(ms []Measurement) []harness.BenchRecord {
 	for _, k := range keys {
 		g := groups[k]
 		sort.Slice(g, func(i, j int) bool { return g[i].Rep < g[j].Rep })
-		r := harness.BenchRecord{Pattern: k.Pattern, Transport: k.Transport, Bind: k.Bind, Connect: k.Connect,
+		r := harness.BenchRecord{Pattern: k.Pattern, Transport: k.Transport, Scenario: k.Scenario, Bind: k.Bind, Connect: k.Connect,
 			Size: k.Size, Subscribers: k.Subscribers, Metric: "throughput", Outcome: harness.Pass}
 		if k.Pattern == ReqRep {
 			r.Metric = "latency"
@@ -144,6 +158,10 @@ func WriteBenchFmt(w io.Writer, env harness.Env, ms []Measurement) error {
 		}
 		name := fmt.Sprintf("BenchmarkZMQ/pattern=%s/impl=%s/peer=%s/transport=%s/size=%d/goos=%s",
 			pattern, unsafeName.ReplaceAllString(k.Bind, "_"), unsafeName.ReplaceAllString(k.Connect, "_"), k.Transport, k.Size, env.OS)
+		if k.Scenario != "" {
+			// benchstat's configuration key for the path across hosts.
+			name += "/net=" + unsafeName.ReplaceAllString(k.Scenario, "_")
+		}
 		var err error
 		if m.Latency != nil {
 			_, err = fmt.Fprintf(w, "%s\t%d\t%.0f ns/op\t%.0f p50-ns\t%.0f p90-ns\t%.0f p99-ns\t%.0f p99.9-ns\n", name,
@@ -183,7 +201,7 @@ func fmtRate(v float64) string {
 // confidence reached, or why it has none.
 func FigureLine(r harness.BenchRecord) string {
 	who := fmt.Sprintf("%s→%s", r.Bind, r.Connect)
-	what := fmt.Sprintf("%s %s %s", r.Pattern, r.Transport, sizeLabel(r.Size))
+	what := fmt.Sprintf("%s %s %s", r.Pattern, transportLabel(r.Transport, r.Scenario), sizeLabel(r.Size))
 	if r.Subscribers > 0 {
 		what += fmt.Sprintf(" ×%d", r.Subscribers)
 	}
@@ -206,7 +224,7 @@ func FigureLine(r harness.BenchRecord) string {
 func Line(m Measurement) string {
 	k := m.Key
 	who := fmt.Sprintf("%s→%s", k.Bind, k.Connect)
-	what := fmt.Sprintf("%s %s %s", k.Pattern, k.Transport, sizeLabel(k.Size))
+	what := fmt.Sprintf("%s %s %s", k.Pattern, transportLabel(k.Transport, k.Scenario), sizeLabel(k.Size))
 	if k.Subscribers > 0 {
 		what += fmt.Sprintf(" ×%d", k.Subscribers)
 	}
@@ -217,6 +235,14 @@ func Line(m Measurement) string {
 		return fmt.Sprintf("%s %s rep %d: p50 %.1f µs, p99 %.1f µs", what, who, m.Rep, m.Latency.P50/1e3, m.Latency.P99/1e3)
 	}
 	return fmt.Sprintf("%s %s rep %d: %smsg/s, %.1f MB/s", what, who, m.Rep, fmtRate(m.MsgPS), m.MBPS)
+}
+
+// transportLabel is a figure's transport as cell ids write it: "tcp", "tcp@20ms-1%".
+func transportLabel(transport, scenario string) string {
+	if scenario != "" {
+		return transport + "@" + scenario
+	}
+	return transport
 }
 
 func firstLine(s string) string {

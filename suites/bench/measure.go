@@ -19,8 +19,10 @@ const (
 
 // Key identifies one benchmark figure across repetitions.
 type Key struct {
-	Pattern     string `json:"pattern"`
-	Transport   string `json:"transport"`
+	Pattern   string `json:"pattern"`
+	Transport string `json:"transport"`
+	// Scenario is the network path across hosts ("20ms-1%"), "" on loopback.
+	Scenario    string `json:"scenario,omitempty"`
 	Bind        string `json:"bind"`
 	Connect     string `json:"connect"`
 	Size        int    `json:"size"`

@@ -31,8 +31,12 @@ type Plan struct {
 	// ControlRTTUS is each implementation's median control round trip (µs), timed once
 	// before the measurements.
 	ControlRTTUS map[string]float64
+	// Hosts is where the sides run when the figures are taken across hosts (nil: loopback).
+	Hosts *harness.Placement
 
-	total   int
+	total   int // figures selected (this shard)
+	whole   int // figures the filter selects before sharding
+	shard   matrix.Shard
 	filter  string
 	done    atomic.Int64
 	started time.Time
@@ -43,11 +47,24 @@ type Plan struct {
 // required implementation whose peer does not run bench loops is an error too, since a
 // benchmark run without it would look complete.
 func NewPlan(cfg Config) (*Plan, error) {
-	found, err := matrix.DiscoverImpls(harness.Raw)
+	hosts, err := harness.CurrentPlacement()
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Config: cfg, Notes: found.AbsentNotes(), started: time.Now()}
+	shard, err := matrix.ParseShard(os.Getenv("ZMQSUITE_SHARD"))
+	if err != nil {
+		return nil, err
+	}
+	var found *matrix.Found
+	if matrix.Counting() {
+		found, err = matrix.RegistryImpls(harness.Raw)
+	} else {
+		found, err = matrix.DiscoverImpls(harness.Raw)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Config: cfg, Notes: found.AbsentNotes(), started: time.Now(), Hosts: hosts, shard: shard}
 	for _, im := range found.Impls {
 		h := found.Hellos[im.Name]
 		switch {
@@ -62,6 +79,9 @@ func NewPlan(cfg Config) (*Plan, error) {
 			p.Impls = append(p.Impls, im)
 		}
 		p.Hellos = append(p.Hellos, *h)
+	}
+	if matrix.Counting() {
+		return p, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -129,20 +149,25 @@ func (p *Plan) reference() *harness.Impl {
 
 type group struct {
 	pattern, transport string
+	scenario           string // the path across hosts, "" on loopback
 	size, subs         int
 }
 
 func (p *Plan) groups() []group {
+	scen := ""
+	if p.Hosts != nil {
+		scen = p.Hosts.Scenario
+	}
 	var gs []group
 	for _, pattern := range []string{PushPull, ReqRep, PubSub} {
 		for _, tr := range harness.Transports {
 			for _, size := range p.Config.Sizes {
 				if pattern != PubSub {
-					gs = append(gs, group{pattern, tr, size, 0})
+					gs = append(gs, group{pattern, tr, scen, size, 0})
 					continue
 				}
 				for _, n := range p.Config.Subscribers {
-					gs = append(gs, group{pattern, tr, size, n})
+					gs = append(gs, group{pattern, tr, scen, size, n})
 				}
 			}
 		}
@@ -151,7 +176,21 @@ func (p *Plan) groups() []group {
 }
 
 func (gr group) labels() []string {
-	return []string{"kind:bench", "pattern:" + gr.pattern, "transport:" + gr.transport, fmt.Sprintf("size:%d", gr.size)}
+	l := []string{"kind:bench", "pattern:" + gr.pattern, "transport:" + gr.transport, fmt.Sprintf("size:%d", gr.size)}
+	if gr.scenario != "" {
+		l = append(l, "scenario:"+gr.scenario)
+	}
+	return l
+}
+
+// figureID names one figure for sharding: the group and the pairing, as FigureLine writes
+// them.
+func figureID(gr group, pr [2]*harness.Impl) string {
+	s := fmt.Sprintf("%s %s %s %s→%s", gr.pattern, transportLabel(gr.transport, gr.scenario), sizeLabel(gr.size), pr[0].Name, pr[1].Name)
+	if gr.subs > 0 {
+		s += fmt.Sprintf(" ×%d", gr.subs)
+	}
+	return s
 }
 
 // Selection is one benchmark group with the pairings a label filter selected, and the labels
@@ -162,14 +201,16 @@ type Selection struct {
 	Labels []string
 }
 
-// Selected lists the groups with at least one pairing whose own labels match.
+// Selected lists the groups with at least one pairing whose own labels match (and that is in
+// the plan's shard: of the figure ids sorted, every n-th).
 func (p *Plan) Selected(match func([]string) bool) []Selection {
+	inShard := p.shardOf(match)
 	var out []Selection
 	for _, gr := range p.groups() {
 		sel := Selection{group: gr}
 		labels := map[string]bool{}
 		for _, pr := range p.pairings(gr.pattern, gr.transport) {
-			if match(pairLabels(gr, pr)) {
+			if match(pairLabels(gr, pr)) && inShard[figureID(gr, pr)] {
 				sel.Pairs = append(sel.Pairs, pr)
 				for _, l := range pairLabels(gr, pr) {
 					labels[l] = true
@@ -186,6 +227,28 @@ func (p *Plan) Selected(match func([]string) bool) []Selection {
 		out = append(out, sel)
 	}
 	return out
+}
+
+// shardOf is the set of figure ids the filter selects that are in the plan's shard, and
+// counts the figures the filter selects before sharding.
+func (p *Plan) shardOf(match func([]string) bool) map[string]bool {
+	var ids []string
+	for _, gr := range p.groups() {
+		for _, pr := range p.pairings(gr.pattern, gr.transport) {
+			if match(pairLabels(gr, pr)) {
+				ids = append(ids, figureID(gr, pr))
+			}
+		}
+	}
+	sort.Strings(ids)
+	p.whole = len(ids)
+	in := map[string]bool{}
+	for k, id := range ids {
+		if p.shard.N == 0 || k%p.shard.N == p.shard.I-1 {
+			in[id] = true
+		}
+	}
+	return in
 }
 
 // pairLabels are one figure's labels: its group's, and the pairing's bind:/connect: labels as
@@ -219,7 +282,7 @@ func (p *Plan) Build() error {
 		})
 	}
 	// The suite's self-checks (make bench-check) are the other specs a filter may select.
-	if p.total == 0 && !match([]string{"kind:fidelity"}) && !match([]string{"kind:gatecheck"}) {
+	if p.total == 0 && !match([]string{"kind:fidelity"}) && !match([]string{"kind:gatecheck"}) && !matrix.Counting() {
 		return fmt.Errorf("FILTER=%q selects no benchmark figure (labels: kind:bench, pattern:push_pull|req_rep|pub_sub, transport:tcp|ipc|inproc, size:<bytes>, bind:<impl>, connect:<impl>); nothing was run and no results were written", filter)
 	}
 	p.filter = filter
@@ -242,10 +305,21 @@ func (p *Plan) measureGroup(ctx g.SpecContext, gr group, pairs [][2]*harness.Imp
 	for i := range pairs {
 		pending[i] = i
 	}
+	if p.Hosts != nil && gr.transport != harness.TCP {
+		// ipc and inproc never leave one machine: no figure of them is about two hosts, and
+		// one taken here would be a loopback figure under a scenario's name.
+		for _, pr := range pairs {
+			m := Measurement{Key: Key{Pattern: gr.pattern, Transport: gr.transport, Scenario: gr.scenario, Bind: pr[0].Name, Connect: pr[1].Name,
+				Size: gr.size, Subscribers: gr.subs}, Rep: 1, Outcome: harness.Skip, Reason: "not across hosts: " + gr.transport + " never leaves one machine"}
+			g.AddReportEntry(MeasurementEntry, m, g.ReportEntryVisibilityNever)
+			p.progress([]Measurement{m})
+		}
+		return
+	}
 	for rep := 1; rep <= p.Config.MaxReps && len(pending) > 0; rep++ {
 		for _, i := range pending {
 			pr := pairs[i]
-			k := Key{Pattern: gr.pattern, Transport: gr.transport, Bind: pr[0].Name, Connect: pr[1].Name, Size: gr.size, Subscribers: gr.subs}
+			k := Key{Pattern: gr.pattern, Transport: gr.transport, Scenario: gr.scenario, Bind: pr[0].Name, Connect: pr[1].Name, Size: gr.size, Subscribers: gr.subs}
 			m := measureIsolated(ctx, k, pr[0], pr[1], p.Config.Window)
 			m.Rep = rep
 			g.AddReportEntry(MeasurementEntry, m, g.ReportEntryVisibilityNever)
@@ -295,8 +369,21 @@ func measureIsolated(ctx context.Context, k Key, bind, connect *harness.Impl, wi
 func (p *Plan) progress(ms []Measurement) {
 	n := p.done.Add(1)
 	rec := Summarise(ms)[0]
-	matrix.Emit(matrix.Event{Kind: "figure", Suite: "bench", Outcome: rec.Outcome,
+	matrix.Emit(matrix.Event{Kind: "figure", Suite: Name(), Outcome: rec.Outcome,
 		Line: fmt.Sprintf("bench [%d/%d, %s] %s", n, p.total, time.Since(p.started).Round(time.Second), FigureLine(rec))})
+}
+
+// Describe is the run's header line: the configuration, the shard, and the hosts.
+func (p *Plan) Describe() string {
+	s := p.Config.Describe()
+	if p.shard.N > 0 {
+		s += fmt.Sprintf("; shard %s: %d of %d figures", p.shard, p.total, p.whole)
+	}
+	if h := p.Hosts; h != nil {
+		s += fmt.Sprintf("; across hosts (%s, scenario %s): bind side on %s %s, connect side on %s %s", h.Network, h.Scenario,
+			h.Bind.Name, h.Bind.Addr, h.Connect.Name, h.Connect.Addr)
+	}
+	return s
 }
 
 // Total is the number of figures the label filter selects.
@@ -320,9 +407,19 @@ func (p *Plan) Write(r types.Report) (string, error) {
 		}
 	}
 	env := harness.CurrentEnv()
+	sel := harness.Selection{Filter: p.filter, Shard: p.shard.String(), Cells: p.total, Total: p.whole}
+	recs := Summarise(ms)
+	if h := p.Hosts; h != nil {
+		sel.Scenarios, sel.Network, sel.Hosts = []string{h.Scenario}, h.Network, h.Addresses()
+		for i := range recs {
+			if recs[i].Transport == harness.TCP {
+				recs[i].Hosts = h.Hosts()
+			}
+		}
+	}
 	res := harness.Bench{Schema: harness.BenchSchema, Generated: time.Now().UTC().Format(time.RFC3339), Env: env,
-		Implementations: p.Hellos, Records: Summarise(ms), Notes: p.Notes,
-		Selection: harness.Selection{Filter: p.filter, Cells: p.total},
+		Implementations: p.Hellos, Records: recs, Notes: p.Notes,
+		Selection: sel,
 		Config: harness.BenchConfig{Profile: p.Config.Profile, Pairings: p.Config.Pairings(), Repetitions: p.Config.MaxReps,
 			MinRepetitions: p.Config.MinReps, TargetCI: p.Config.TargetCI, WindowMS: int(p.Config.Window.Milliseconds()),
 			Sizes: p.Config.Sizes, Quick: p.Config.Quick, Interleaved: true,

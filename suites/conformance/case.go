@@ -29,6 +29,10 @@ func On(transports ...string) matrix.Option { return matrix.On(transports...) }
 // PerImplementation runs a case once per implementation (bind side = connect side).
 func PerImplementation() matrix.Option { return matrix.PerImplementation() }
 
+// SameHost marks a case that only means something on one machine (it goes through the
+// loopback address): across hosts its cells are skipped with why.
+func SameHost(why string) matrix.Option { return matrix.SameHost(why) }
+
 // Within sets the cell's time bound.
 func Within(t time.Duration) matrix.Option { return matrix.Within(t) }
 

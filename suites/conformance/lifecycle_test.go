@@ -191,7 +191,7 @@ var _ = c.Case("CON.7", Libzmq, "lifecycle", "A wildcard tcp port reports its re
 		}
 		Expect(err).To(HaveOccurred(), "unbinding by the wildcard string %s succeeded", wild)
 		Expect(pull.Unbind(ctx, pull.Endpoint)).To(Succeed(), "unbind by the reported endpoint %s", pull.Endpoint)
-	}, c.On(h.TCP))
+	}, c.On(h.TCP), c.SameHost("it binds to tcp://127.0.0.1:* and checks the endpoint reported for it"))
 
 // CON.8 (libzmq test_term_endpoint: after unbind, or disconnect, a DONTWAIT send fails with
 // EAGAIN): a PUSH whose only peer went away by unbind or disconnect says would-block. Unbind

@@ -238,7 +238,7 @@ var _ = c.Case("TCP.1", Libzmq, "transport", "tcp binds to the wildcard address 
 			push.ConnectEndpoint(ctx, "tcp://"+host+":"+port[1])
 			Expect(ppOneWay(ctx, push, pull, "via "+host)).To(Succeed())
 		}
-	}, c.On(h.TCP))
+	}, c.On(h.TCP), c.SameHost("it binds and connects through localhost and the wildcard address"))
 
 // TCP.2 (new; zmq_tcp(7) IPv6 addresses in brackets; zmq.rs tests use [::1]): a PULL bound to
 // tcp://[::1]:* is reached over the IPv6 loopback. libzmq refuses IPv6 addresses unless
@@ -268,4 +268,4 @@ var _ = c.Case("TCP.2", Libzmq, "transport", "tcp over the IPv6 loopback [::1]",
 		push := cell.Socket(ctx, h.ConnectSide, h.PUSH, opts[h.ConnectSide]...)
 		push.ConnectEndpoint(ctx, pull.Endpoint)
 		Expect(ppOneWay(ctx, push, pull, "over IPv6")).To(Succeed())
-	}, c.On(h.TCP))
+	}, c.On(h.TCP), c.SameHost("it uses the IPv6 loopback [::1]"))
