@@ -427,7 +427,6 @@ func notAcross(c *CellSpec) string {
 // loopbackEP finds a loopback tcp endpoint in a step ("connect tcp://127.0.0.1:5555 (…)").
 var loopbackEP = regexp.MustCompile(`tcp://(127\.[0-9.]+|localhost|\[::1\]|\[::ffff:127\.[0-9.]+\])(:[0-9*]+)?`)
 
-
 // loopbackStep returns the first loopback endpoint a cross-host cell bound or connected to.
 func loopbackStep(c *CellSpec, steps []string) string {
 	if c.Hosts == nil {
