@@ -29,7 +29,7 @@ ZMQSUITE := $(OUT_ABS)/bin/zmqsuite$(EXE)
 export ZMQSUITE_ZMQPEER := $(ZMQPEER)
 SUITE_FLAGS = $(if $(FILTER),--filter '$(FILTER)') $(if $(PROCS),--procs $(PROCS)) $(if $(SHARD),--shard $(SHARD))
 
-.PHONY: all deps build test unit pytest check-peers conformance wire faults bench bench-check report run doctor vet clean
+.PHONY: all deps build test unit pytest check-peers conformance wire faults hosts bench bench-hosts bench-check report run doctor vet clean
 all: test
 
 deps:
@@ -75,6 +75,19 @@ wire: build
 faults: build
 	@$(ZMQSUITE) suite faults $(SUITE_FLAGS)
 
+# Conformance's tcp cells between two simulated hosts (network namespaces joined by a shaping
+# router: docs/hosts.md), one run per scenario; needs root. NET='20ms,mtu1280' picks scenarios;
+# with a placement of your own (ZMQSUITE_HOST_BIND, ZMQSUITE_HOST_CONNECT) there is no netsim.
+NET ?= $(if $(ZMQSUITE_HOST_BIND),,20ms,20ms-1%,mtu1280)
+hosts: build
+	@$(ZMQSUITE) suite hosts $(if $(NET),--net '$(NET)') --filter 'transport:tcp$(if $(FILTER), && ($(FILTER)))' \
+	  $(if $(PROCS),--procs $(PROCS)) $(if $(SHARD),--shard $(SHARD))
+
+# The benchmarks over the same simulated paths, beside loopback's (the ceiling included).
+bench-hosts: build
+	@ZMQSUITE_QUICK=$(QUICK) ZMQSUITE_BENCH_PROFILE=$(if $(FULL),full) ZMQSUITE_BENCH_GRID=$(GRID) \
+	  $(ZMQSUITE) suite bench --net '$(if $(NET),$(NET),loopback,none,20ms,20ms-1%,mtu1280)' \
+	  --filter 'kind:bench && transport:tcp $(if $(FILTER),&& ($(FILTER)))'
 test: deps vet unit pytest check-peers conformance
 
 # Benchmarks: the default profile (linear pairings: each implementation with itself and both
@@ -83,7 +96,7 @@ test: deps vet unit pytest check-peers conformance
 # in any profile.
 bench: build
 	@ZMQSUITE_QUICK=$(QUICK) ZMQSUITE_BENCH_PROFILE=$(if $(FULL),full) ZMQSUITE_BENCH_GRID=$(GRID) \
-	  $(ZMQSUITE) suite bench --filter 'kind:bench $(if $(FILTER),&& ($(FILTER)))'
+	  $(ZMQSUITE) suite bench --filter 'kind:bench $(if $(FILTER),&& ($(FILTER)))' $(if $(SHARD),--shard $(SHARD))
 
 bench-check: build
 	@$(ZMQSUITE) suite bench --filter 'kind:fidelity || kind:gatecheck' --timeout 30m
