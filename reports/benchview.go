@@ -62,9 +62,14 @@ func groupBench(b *harness.Bench, o order) []benchGroup {
 	m := map[key]*benchGroup{}
 	var keys []key
 	for _, r := range b.Records {
-		k := key{r.Metric, r.Pattern, r.Transport, r.Subscribers}
+		// A figure across simulated hosts is its own group beside loopback's: "tcp@20ms".
+		tr := r.Transport
+		if r.Scenario != "" {
+			tr += "@" + r.Scenario
+		}
+		k := key{r.Metric, r.Pattern, tr, r.Subscribers}
 		if m[k] == nil {
-			m[k] = &benchGroup{Metric: r.Metric, Pattern: r.Pattern, Transport: r.Transport, Subscribers: r.Subscribers}
+			m[k] = &benchGroup{Metric: r.Metric, Pattern: r.Pattern, Transport: tr, Subscribers: r.Subscribers}
 			keys = append(keys, k)
 		}
 		m[k].Records = append(m[k].Records, r)

@@ -57,7 +57,11 @@ type benchKey struct {
 }
 
 func benchKeyOf(r harness.BenchRecord) benchKey {
-	return benchKey{r.Pattern, r.Metric, r.Transport, r.Bind, r.Connect, r.Size, r.Subscribers}
+	tr := r.Transport
+	if r.Scenario != "" {
+		tr += "@" + r.Scenario
+	}
+	return benchKey{r.Pattern, r.Metric, tr, r.Bind, r.Connect, r.Size, r.Subscribers}
 }
 
 // gateFigure is one figure the gate compares, and which direction is better.

@@ -70,6 +70,14 @@ func (o order) sortPairings(ps []pairing) {
 var transportRank = map[string]int{"tcp": 0, "ipc": 1, "inproc": 2}
 
 func lessTransport(a, b string) bool {
+	// "tcp@20ms" sorts right after "tcp", by scenario.
+	ba, sa, _ := strings.Cut(a, "@")
+	bb, sb, _ := strings.Cut(b, "@")
+	if ba != bb || sa == sb {
+		a, b = ba, bb
+	} else {
+		return sa < sb
+	}
 	ra, oka := transportRank[a]
 	rb, okb := transportRank[b]
 	switch {
