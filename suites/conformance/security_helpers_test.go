@@ -36,8 +36,8 @@ type zap struct {
 	side string
 }
 
-// zapOp runs one of the zap ops on a side's peer. A fault panics as a cell's fault does; a
-// refusal is returned.
+// zapOp runs one request (the zap ops, which name no socket, or a getopt whose refusal the
+// case judges) on a side's peer. A fault panics as a cell's fault does; a refusal is returned.
 func zapOp(ctx context.Context, cell *h.Cell, side string, req peer.Request, step string) (peer.Reply, error) {
 	p := cell.Peer(ctx, side)
 	rep, err := p.Call(ctx, req, h.OpTimeout+h.ControlGrace, step+" ("+side+")")
