@@ -26,6 +26,7 @@ import time
 import zlib
 
 import zmq
+import zmq.utils.z85
 
 PROTOCOL_VERSION = 1
 
@@ -54,7 +55,9 @@ EXTRA_SOCKET_TYPES = ["STREAM", "SERVER", "CLIENT", "RADIO", "DISH", "GATHER", "
                       "DGRAM", "PEER", "CHANNEL"]
 
 OPS = {"hello", "socket", "bind", "connect", "unbind", "disconnect", "setopt", "getopt", "send",
-       "recv", "send_batch", "recv_batch", "bench", "wait", "cancel", "close", "quit", "ping"}
+       "recv", "send_batch", "recv_batch", "bench", "wait", "cancel", "close", "quit", "ping",
+       "zap", "zap_log", "zap_stop"}
+ZAP_OPS = {"zap", "zap_log", "zap_stop"}
 ASYNC_OPS = {"send", "recv", "send_batch", "recv_batch", "bench"}
 
 # The protocol's Options map (protocol.go), in its order: name -> (kind, zmq constant names,
@@ -87,13 +90,28 @@ OPTIONS = [
     ("heartbeat_timeout", "int", ("HEARTBEAT_TIMEOUT",), ("DEALER",), "get"),
     ("heartbeat_ttl", "int", ("HEARTBEAT_TTL",), ("DEALER",), "get"),
     ("router_notify", "int", ("ROUTER_NOTIFY",), ("ROUTER",), "get"),
+    # Security (docs/peer-protocol.md "Security"): z85 is 40 characters of Z85 text, passed to
+    # libzmq as its ASCII bytes, so that libzmq decides which key sizes it takes (CRV.6).
+    ("plain_server", "bool", ("PLAIN_SERVER",), ("DEALER",), "get"),
+    ("plain_username", "bytes", ("PLAIN_USERNAME",), ("DEALER",), "get"),
+    ("plain_password", "bytes", ("PLAIN_PASSWORD",), ("DEALER",), "get"),
+    ("curve_server", "bool", ("CURVE_SERVER",), ("DEALER",), "set"),
+    ("curve_publickey", "z85", ("CURVE_PUBLICKEY",), ("DEALER",), "set"),
+    ("curve_secretkey", "z85", ("CURVE_SECRETKEY",), ("DEALER",), "set"),
+    ("curve_serverkey", "z85", ("CURVE_SERVERKEY",), ("DEALER",), "set"),
+    ("zap_domain", "string", ("ZAP_DOMAIN",), ("DEALER",), "get"),
+    ("handshake_ivl", "int", ("HANDSHAKE_IVL",), ("DEALER",), "get"),
+    ("mechanism", "ro_mechanism", ("MECHANISM",), ("DEALER",), "get"),
     ("last_endpoint", "ro_string", ("LAST_ENDPOINT",), ("DEALER",), "get"),
     ("rcvmore", "ro_bool", ("RCVMORE",), ("DEALER",), "get"),
     ("topics_count", "ro_int", ("TOPICS_COUNT",), ("XPUB", "XSUB", "SUB"), "get"),
 ]
 OPTION_INFO = {o[0]: o for o in OPTIONS}
 # Probe values other than the default: libzmq refuses an empty CONNECT_ROUTING_ID (EINVAL).
-PROBE_VALUES = {"connect_routing_id": b"probe"}
+# A CURVE key probe writes a valid key (libzmq refuses an empty one): Z85 of 32 zero bytes.
+_ZERO_KEY = b"0" * 40
+PROBE_VALUES = {"connect_routing_id": b"probe", "curve_publickey": _ZERO_KEY,
+                "curve_secretkey": _ZERO_KEY, "curve_serverkey": _ZERO_KEY}
 
 
 def log(*args):
@@ -348,6 +366,13 @@ BENCH_SPEC = {
     "mode": (_str, ""), "size": (_int, 0), "duration_ms": (_int, 0),
     "first_timeout_ms": (_int, 0), "max_run_ms": (_int, 0),
 }
+ZAP_USER_SPEC = {"username": (_b64, b""), "password": (_b64, b"")}
+ZAP_SPEC = {
+    "domain": (_str, ""),
+    "users": (lambda v, w: [_object(u, w, ZAP_USER_SPEC) for u in _list(v, w)], []),
+    "curve_keys": (lambda v, w: [_str(k, w) for k in _list(v, w)], []),
+    "allow_null": (_bool, False),
+}
 REQUEST_SPEC = {
     "id": (_int, 0), "op": (_str, ""), "async": (_bool, False),
     "socket": (_str, ""), "type": (_str, ""), "context": (_str, ""), "endpoint": (_str, ""),
@@ -361,6 +386,7 @@ REQUEST_SPEC = {
     "job": (_int, 0),
     "linger_ms": (_opt_int, None),
     "digest": (_bool, False),
+    "zap": (lambda v, w: _object(v, w, ZAP_SPEC), None),
 }
 
 
@@ -385,11 +411,11 @@ SOCKET_OPS = {"bind", "connect", "unbind", "disconnect", "setopt", "getopt", "se
 # real values of "value", so each test is explicit).
 _ABSENT = {"type": lambda v: v == "", "endpoint": lambda v: v == "", "name": lambda v: v == "",
            "value": lambda v: v is None, "frames": lambda v: len(v) == 0,
-           "bench": lambda v: v is None, "job": lambda v: v == 0}
+           "bench": lambda v: v is None, "job": lambda v: v == 0, "zap": lambda v: v is None}
 REQUIRED = {"socket": ("type",), "bind": ("endpoint",), "connect": ("endpoint",),
             "unbind": ("endpoint",), "disconnect": ("endpoint",), "setopt": ("name", "value"),
             "getopt": ("name",), "send": ("frames",), "bench": ("bench",), "wait": ("job",),
-            "cancel": ("job",)}
+            "cancel": ("job",), "zap": ("zap",)}
 
 
 def check_required(req):
@@ -614,6 +640,10 @@ class Sock:
                             % (name, zmq.pyzmq_version(), zmq.zmq_version()))
         if kind == "bytes":
             v = decode_bytes(value)
+        elif kind in ("z85", "string"):
+            if not isinstance(value, str):
+                raise WireError(INVAL, "value %s is not a string" % json.dumps(value))
+            v = value.encode("utf-8")
         elif kind == "int":
             v = decode_int(value)
         else:
@@ -647,8 +677,12 @@ class Sock:
         kind = info[1]
         if kind == "bytes":
             return v if isinstance(v, bytes) else str(v).encode()
-        if kind == "ro_string":
-            return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+        if kind in ("ro_string", "z85", "string"):
+            if isinstance(v, bytes):
+                return v.rstrip(b"\0").decode("utf-8", "replace")
+            return str(v)
+        if kind == "ro_mechanism":
+            return {zmq.NULL: "NULL", zmq.PLAIN: "PLAIN", zmq.CURVE: "CURVE"}.get(v, str(v))
         if kind in ("bool", "ro_bool"):
             return bool(v)
         return int(v)
@@ -691,7 +725,7 @@ def supported_options():
                     if how == "get":
                         s.getsockopt(const)
                     else:
-                        s.setsockopt(const, PROBE_VALUES.get(name, b"" if kind == "bytes" else 0))
+                        s.setsockopt(const, PROBE_VALUES.get(name, b"" if kind in ("bytes", "z85", "string") else 0))
                     found[name] = const
                     break
                 except zmq.ZMQError:
@@ -966,6 +1000,111 @@ def goos():
     return p.rstrip("0123456789") or p
 
 
+ZAP_ENDPOINT = "inproc://zeromq.zap.01"  # RFC 27: "The ZAP handler SHALL bind to ..."
+
+
+def zap_decide(spec, mechanism, domain, creds):
+    """security.go ZAPSpec.Decide: the record of one request, with the status answered: 200 for
+    exactly the credentials of spec in its domain, 400 for anything else."""
+    rec = {"mechanism": mechanism, "domain": domain, "status": "400"}
+    key = None
+    if mechanism == "PLAIN" and creds:
+        rec["username"] = creds[0]
+    if mechanism == "CURVE" and creds and len(creds[0]) == 32:
+        key = zmq.utils.z85.encode(creds[0]).decode("ascii")
+        rec["key"] = key
+    if domain != spec["domain"]:
+        return rec
+    if mechanism == "NULL" and spec["allow_null"]:
+        rec["status"] = "200"
+    elif mechanism == "PLAIN" and len(creds) == 2:
+        if any(u["username"] == creds[0] and u["password"] == creds[1] for u in spec["users"]):
+            rec["status"] = "200"
+    elif mechanism == "CURVE" and key is not None and key in spec["curve_keys"]:
+        rec["status"] = "200"
+    return rec
+
+
+def zap_reply(spec, req):
+    """security.go ZAPReply: the RFC 27 reply to the frames of a request, and its record."""
+    if len(req) < 6 or req[0] != b"1.0":
+        rid = req[1] if len(req) > 1 else b""
+        return [b"1.0", rid, b"500", b"malformed ZAP request", b"", b""], {"mechanism": "?", "domain": "", "status": "500"}
+    rec = zap_decide(spec, req[5].decode("utf-8", "replace"), req[2].decode("utf-8", "replace"), req[6:])
+    if rec["status"] == "200":
+        user = rec.get("username") or rec.get("key", "").encode("ascii")
+        return [b"1.0", req[1], b"200", b"OK", user, b""], rec
+    return [b"1.0", req[1], b"400", b"refused", b"", b""], rec
+
+
+class ZapHandler:
+    """The peer's own ZAP handler in one context: a REP socket at ZAP_ENDPOINT, owned by one
+    thread, answering by the suite's spec and logging every request."""
+
+    def __init__(self, ctx, spec):
+        self.ctx = ctx
+        self.spec = spec
+        self.log = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.ready = threading.Event()
+        self.error = None
+        self.thread = threading.Thread(target=self.loop, name="zap", daemon=True)
+
+    def start(self):
+        self.thread.start()
+        self.ready.wait(5.0)
+        if self.error is not None:
+            raise self.error
+
+    def rearm(self, spec):
+        with self.lock:
+            self.spec, self.log = spec, []
+
+    def records(self):
+        with self.lock:
+            return list(self.log)
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(5.0)
+
+    def loop(self):
+        try:
+            s = self.ctx.socket(zmq.REP)
+        except Exception as e:
+            self.error = wire(e)
+            self.ready.set()
+            return
+        try:
+            # An endpoint of a handler stopped a moment ago is released when libzmq reaps its
+            # socket, asynchronously: retry the bind for a while.
+            end = time.monotonic() + 2.0
+            while True:
+                try:
+                    s.bind(ZAP_ENDPOINT)
+                    break
+                except zmq.ZMQError as e:
+                    if time.monotonic() > end:
+                        self.error = wire(e)
+                        return
+                    time.sleep(0.02)
+            self.ready.set()
+            while not self.stopping.is_set():
+                if not s.poll(50):
+                    continue
+                req = s.recv_multipart()
+                with self.lock:
+                    rep, rec = zap_reply(self.spec, req)
+                    self.log.append(rec)
+                s.send_multipart(rep)
+        except zmq.ZMQError as e:
+            log("ZAP handler:", e)
+        finally:
+            s.close(linger=0)
+            self.ready.set()
+
+
 class Server:
     def __init__(self):
         self.contexts = {}
@@ -974,6 +1113,7 @@ class Server:
         self.jobs = {}
         self.next_job = 0
         self.leftover = 0  # sockets quit could not close (still in a job's hands)
+        self.zaps = {}  # context name -> ZapHandler
 
     def context(self, name):
         ctx = self.contexts.get(name)
@@ -1062,6 +1202,8 @@ class Server:
             return {"ok": True, "hello": self.hello()}
         if op == "socket":
             return self.op_socket(req)
+        if op in ZAP_OPS:
+            return self.zap_op(req)
         if op == "quit":
             self.close_all()
             return {"ok": True}
@@ -1110,6 +1252,29 @@ class Server:
                 self.sockets.pop(req["socket"], None)
             return {"ok": True}
         return fail(WireError(PROTOCOL, "unknown op %s" % json.dumps(op)))
+
+    # ZAP (docs/peer-protocol.md "Security") -------------------------------------------------
+
+    def zap_op(self, req):
+        name = req["context"]
+        h = self.zaps.get(name)
+        if req["op"] == "zap_log":
+            if h is None:
+                return fail(WireError(INVAL, "zap_log: no ZAP handler in context %s" % json.dumps(name)))
+            return {"ok": True, "zap_log": h.records()}
+        if req["op"] == "zap_stop":
+            if h is None:
+                return {"ok": True}
+            h.stop()
+            del self.zaps[name]
+            return {"ok": True, "zap_log": h.records()}
+        if h is not None:
+            h.rearm(req["zap"])
+            return {"ok": True}
+        h = ZapHandler(self.context(name), req["zap"])
+        h.start()  # raises the bind's WireError
+        self.zaps[name] = h
+        return {"ok": True}
 
     # Operations ----------------------------------------------------------------------------
 
@@ -1275,6 +1440,9 @@ class Server:
     def close_all(self):
         """quit: cancel the jobs, give them a moment, close every socket with linger 0. A
         socket still in a job's hands is left open (closing it under the job could crash)."""
+        for h in self.zaps.values():
+            h.stop()
+        self.zaps = {}
         socks = list(self.sockets.values())
         self.sockets = {}
         running = [j for s in socks for j in s.running_jobs()]

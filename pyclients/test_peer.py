@@ -629,5 +629,54 @@ class PeerTest(unittest.TestCase):
         self.assertEqual(p.proc.wait(timeout=10), 0)
 
 
+
+class ZapTest(unittest.TestCase):
+    """docs/peer-protocol.md "Security": the peer's own ZAP handler allows exactly the listed
+    credentials and logs every request; CURVE keys travel as Z85 text."""
+
+    def setUp(self):
+        self.peer = Peer()
+        self.addCleanup(self.peer.stop)
+
+    def test_zap_plain(self):
+        p = self.peer
+        p.ok("zap", zap={"domain": "", "users": [{"username": b64(b"u"), "password": b64(b"p")}]})
+        srv = p.socket("PAIR")
+        p.ok("setopt", socket=srv, name="plain_server", value=True)
+        ep = p.ok("bind", socket=srv, endpoint="tcp://127.0.0.1:*")["endpoint"]
+        for pw, arrives in ((b"p", True), (b"x", False)):
+            c = p.socket("PAIR")
+            p.ok("setopt", socket=c, name="plain_username", value=b64(b"u"))
+            p.ok("setopt", socket=c, name="plain_password", value=b64(pw))
+            p.ok("connect", socket=c, endpoint=ep)
+            p.request("send", socket=c, frames=[b64(pw)], timeout_ms=500)
+            rep = p.request("recv", socket=srv, timeout_ms=500)
+            self.assertEqual(rep["ok"], arrives, rep)
+            p.ok("close", socket=c, linger_ms=0)
+        log = p.ok("zap_log")["zap_log"]
+        self.assertEqual([r["status"] for r in log][:2], ["200", "400"], log)
+        self.assertEqual(p.ok("getopt", socket=srv, name="mechanism")["value"], "PLAIN")
+        p.ok("zap_stop")
+
+    def test_curve_key_sizes(self):
+        p = self.peer
+        s = p.socket("DEALER")
+        p.ok("setopt", socket=s, name="curve_publickey", value="0" * 40)
+        self.assertEqual(p.error("setopt", socket=s, name="curve_publickey", value="0" * 39), "inval")
+
+    def test_zap_decide(self):
+        sys.path.insert(0, os.path.dirname(PEER))
+        try:
+            import peer as peer_module
+        finally:
+            sys.path.pop(0)
+        spec = {"domain": "d", "users": [{"username": b"u", "password": b"p"}],
+                "curve_keys": ["0" * 40], "allow_null": False}
+        self.assertEqual(peer_module.zap_decide(spec, "PLAIN", "d", [b"u", b"p"])["status"], "200")
+        self.assertEqual(peer_module.zap_decide(spec, "PLAIN", "e", [b"u", b"p"])["status"], "400")
+        self.assertEqual(peer_module.zap_decide(spec, "CURVE", "d", [bytes(32)])["status"], "200")
+        self.assertEqual(peer_module.zap_decide(spec, "NULL", "d", [])["status"], "400")
+
+
 if __name__ == "__main__":
     unittest.main()

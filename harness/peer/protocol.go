@@ -39,6 +39,13 @@ const (
 	// OpPing answers {"ok":true} and does nothing else: the harness sends it at a peer's first
 	// use in each cell, to find a peer that died between cells before a case blames a binding.
 	OpPing = "ping"
+	// OpZAP starts (or re-arms) the peer's own ZAP handler (RFC 27) in a context, allowing
+	// exactly the credentials of Request.ZAP; OpZAPLog answers the requests it saw; OpZAPStop
+	// stops it and answers the log. The suite never trusts a binding's allow-all default: a
+	// PLAIN or CURVE server is judged against a handler the suite configured (security.go).
+	OpZAP     = "zap"
+	OpZAPLog  = "zap_log"
+	OpZAPStop = "zap_stop"
 )
 
 // OptionalOps are the ops a peer may leave out (docs/peer-protocol.md, "Mandatory and
@@ -47,7 +54,7 @@ const (
 // a defect. Every other op is mandatory: a protocol error there fails the cell. The digest
 // flag of recv_batch is optional in the same way; a peer without it ignores the flag and
 // answers "messages" as before.
-var OptionalOps = []string{OpBench, OpPing}
+var OptionalOps = []string{OpBench, OpPing, OpZAP, OpZAPLog, OpZAPStop}
 
 // MandatoryOps are the ops every peer implements, in the order the document lists them. A
 // binding that lacks what an op does (go-zeromq has no unbind) still implements the op: it
@@ -98,6 +105,8 @@ type Request struct {
 	// Digest asks recv_batch to answer Reply.Digest (16 bytes a message, see DigestOf)
 	// instead of Reply.Messages. Optional: a peer without it ignores the flag.
 	Digest bool `json:"digest,omitempty"`
+	// ZAP is what OpZAP allows (security.go).
+	ZAP *ZAPSpec `json:"zap,omitempty"`
 }
 
 // Reply is one line a peer answers with, carrying the request's ID.
@@ -118,6 +127,8 @@ type Reply struct {
 	Sent   int          `json:"sent,omitempty"` // send_batch: accepted so far, also on error
 	Job    int64        `json:"job,omitempty"`
 	Bench  *BenchResult `json:"bench,omitempty"`
+	// ZAPLog answers OpZAPLog and OpZAPStop: the ZAP requests the handler answered, in order.
+	ZAPLog []ZAPRecord `json:"zap_log,omitempty"`
 }
 
 // WireError is a refusal by the binding or the peer. It is data: a case may expect it.
@@ -228,9 +239,20 @@ var Options = map[string]string{
 	"heartbeat_timeout":  "int", // ms
 	"heartbeat_ttl":      "int", // ms
 	"router_notify":      "int",
-	"last_endpoint":      "string", // getopt only
-	"rcvmore":            "bool",   // getopt only
-	"topics_count":       "int",    // getopt only
+	// Security mechanisms (RFC 23/24/25/26), set before bind/connect; see security.go.
+	"plain_server":    "bool",
+	"plain_username":  "bytes",
+	"plain_password":  "bytes",
+	"curve_server":    "bool",
+	"curve_publickey": "z85", // 40 characters of Z85 text (RFC 32), passed to the binding unchanged
+	"curve_secretkey": "z85",
+	"curve_serverkey": "z85",
+	"zap_domain":      "string", // RFC 27 domain; settable text
+	"handshake_ivl":   "int",    // ms; 0 = no handshake deadline
+	"mechanism":       "string", // getopt only: "NULL", "PLAIN", "CURVE"
+	"last_endpoint":   "string", // getopt only
+	"rcvmore":         "bool",   // getopt only
+	"topics_count":    "int",    // getopt only
 }
 
 // Ptr returns a pointer to v; convenient for the optional integer fields.

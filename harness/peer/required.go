@@ -53,6 +53,10 @@ func checkRequired(req *Request) error {
 		if req.Bench == nil {
 			return missing("bench")
 		}
+	case OpZAP:
+		if req.ZAP == nil {
+			return missing("zap")
+		}
 	case OpWait, OpCancel:
 		if req.Job == 0 {
 			return missing("job")

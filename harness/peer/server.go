@@ -60,6 +60,7 @@ type server struct {
 	nextSock int
 	jobs     map[int64]*job
 	nextJob  int64
+	zaps     map[string]*zapHandler // running ZAP handlers by context name (security.go)
 }
 
 type job struct {
@@ -177,7 +178,10 @@ func (s *server) run(req *Request, cancel *atomic.Bool) Reply {
 		s.sockets[id] = sock
 		s.mu.Unlock()
 		return Reply{OK: true, Socket: id}
+	case OpZAP, OpZAPLog, OpZAPStop:
+		return s.zap(req)
 	case OpQuit:
+		s.stopAllZAP()
 		s.mu.Lock()
 		// Stop running loops first, so no close waits on a call blocked inside a job.
 		for _, j := range s.jobs {

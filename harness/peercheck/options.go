@@ -52,11 +52,26 @@ var optionProbes = map[string]optionProbe{
 	"last_endpoint":      {"PAIR", nil},
 	"rcvmore":            {"DEALER", nil},
 	"topics_count":       {"XPUB", nil},
+	// Security (docs/peer-protocol.md "Security"): a CURVE key is Z85 text (here of 32 zero
+	// bytes, which libzmq takes as a key like any other).
+	"plain_server":    {"DEALER", true},
+	"plain_username":  {"DEALER", b64("check-user")},
+	"plain_password":  {"DEALER", b64("check-pass")},
+	"curve_server":    {"DEALER", true},
+	"curve_publickey": {"DEALER", zeroKeyZ85},
+	"curve_secretkey": {"DEALER", zeroKeyZ85},
+	"curve_serverkey": {"DEALER", zeroKeyZ85},
+	"zap_domain":      {"DEALER", "check-domain"},
+	"handshake_ivl":   {"DEALER", 5000},
+	"mechanism":       {"DEALER", nil},
 }
+
+// zeroKeyZ85 is the Z85 text of 32 zero bytes.
+const zeroKeyZ85 = "0000000000000000000000000000000000000000"
 
 // readOnly are the getopt-only options (their probe value is what a fresh socket answers,
 // checked by kind only).
-var readOnly = map[string]bool{"last_endpoint": true, "rcvmore": true, "topics_count": true}
+var readOnly = map[string]bool{"last_endpoint": true, "rcvmore": true, "topics_count": true, "mechanism": true}
 
 // checkOptions sets every option the hello lists to a valid value on a socket it applies
 // to, reads it back where the binding can (the value must be what was set, in the option's
@@ -202,6 +217,11 @@ func kindMismatch(kind string, v any) string {
 			return ""
 		}
 		return "want a string"
+	case "z85":
+		if s, ok := v.(string); ok && len(s) == 40 {
+			return ""
+		}
+		return "want 40 characters of Z85 text"
 	}
 	return ""
 }

@@ -69,6 +69,7 @@ var checks = []check{
 	{"malformed requests", checkMalformed},
 	{"ping", checkPing},
 	{"digest", checkDigest},
+	{"zap", checkZAP},
 	{"bench", checkBench},
 	{"quit", checkQuit},
 	{"end of input", checkEndOfInput},

@@ -65,10 +65,11 @@ func (b *Backend) Info() peer.Hello {
 		Libzmq:  "",
 		Notes: "pure Go; no receive timeout (the peer enforces deadlines with one reader goroutine per socket); " +
 			"inproc registry is process-wide (contexts do not isolate inproc); no unbind/disconnect/linger; " +
-			"sndhwm only on PUB; routing_id only before the first bind/connect",
+			"sndhwm only on PUB; routing_id only before the first bind/connect; " +
+			"PLAIN only (no CURVE, no ZAP: its PLAIN server accepts any credentials), role fixed by direction, before the first bind/connect",
 		Caps: peer.Caps{
 			SocketTypes: append([]string(nil), peer.SocketTypes...),
-			Options:     append([]string(nil), Options...),
+			Options:     append(append([]string(nil), Options...), SecurityOptions...),
 			Declared:    declared,
 			Bench:       true,
 		},

@@ -25,6 +25,7 @@ type socket struct {
 	id     []byte // routing_id asked for before the library socket exists
 	idSet  bool
 	closed bool
+	sec    security // mechanism options asked for before zs exists (security.go)
 
 	rd *reader
 	wr *writer
@@ -55,6 +56,9 @@ func (s *socket) lib() (zmq4.Socket, error) {
 		if s.idSet {
 			opts = append(opts, zmq4.WithID(zmq4.SocketIdentity(s.id)))
 		}
+		if o := s.sec.libOption(); o != nil {
+			opts = append(opts, o)
+		}
 		s.zs = s.mk(s.ctx, opts...)
 		go s.rd.loop(s.zs)
 		go s.wr.loop(s.zs)
@@ -68,6 +72,9 @@ func (s *socket) lib() (zmq4.Socket, error) {
 // go-zeromq keeps one listener per socket: a second Bind replaces the socket's record of the
 // first (Addr reports the new one) while the first keeps accepting.
 func (s *socket) Bind(endpoint string) (string, error) {
+	if err := s.sec.checkRole(true); err != nil {
+		return "", err
+	}
 	zs, err := s.lib()
 	if err != nil {
 		return "", err
@@ -96,6 +103,9 @@ func (s *socket) Bind(endpoint string) (string, error) {
 // 250 ms up to 10 times, and fails if nothing listens by then (libzmq connects in the
 // background and never fails for that reason).
 func (s *socket) Connect(endpoint string) error {
+	if err := s.sec.checkRole(false); err != nil {
+		return err
+	}
 	zs, err := s.lib()
 	if err != nil {
 		return err
@@ -117,6 +127,9 @@ func (s *socket) Disconnect(endpoint string) error {
 // library's SetOption whatever the socket type, so that what it does with them on other types
 // (store and ignore, or ErrBadProperty) is what the case sees.
 func (s *socket) SetOption(name string, value any) error {
+	if handled, err := s.setSecurityOption(name, value); handled {
+		return err
+	}
 	switch name {
 	case "routing_id":
 		id, err := peer.DecodeBytes(value)

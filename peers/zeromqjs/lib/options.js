@@ -45,12 +45,33 @@ const OPTIONS = [
   { name: 'last_endpoint', id: 32, kind: 'string', access: 'ro', probe: ['DEALER', 'get'] },
   { name: 'rcvmore', id: 13, kind: 'bool', access: 'ro', probe: ['DEALER', 'get'] },
   { name: 'topics_count', id: 116, kind: 'int32', access: 'ro', probe: ['XPUB', 'get'] },
+  // Security (docs/peer-protocol.md "Security"). z85: 40 characters of Z85 text, handed to libzmq
+  // unchanged (as its bytes), so that libzmq decides which key sizes it takes (CRV.6).
+  { name: 'plain_server', id: 44, kind: 'bool', access: 'rw', probe: ['DEALER', 'get'] },
+  { name: 'plain_username', id: 45, kind: 'bytes', access: 'rw', probe: ['DEALER', 'set'] },
+  { name: 'plain_password', id: 46, kind: 'bytes', access: 'rw', probe: ['DEALER', 'set'] },
+  { name: 'curve_server', id: 47, kind: 'bool', access: 'rw', probe: ['DEALER', 'set'] },
+  { name: 'curve_publickey', id: 48, kind: 'z85', access: 'rw', probe: ['DEALER', 'set'] },
+  { name: 'curve_secretkey', id: 49, kind: 'z85', access: 'rw', probe: ['DEALER', 'set'] },
+  { name: 'curve_serverkey', id: 50, kind: 'z85', access: 'rw', probe: ['DEALER', 'set'] },
+  { name: 'zap_domain', id: 55, kind: 'text', access: 'rw', probe: ['DEALER', 'get'] },
+  { name: 'handshake_ivl', id: 66, kind: 'int32', access: 'rw', probe: ['DEALER', 'get'] },
+  { name: 'mechanism', id: 43, kind: 'mechanism', access: 'ro', probe: ['DEALER', 'get'] },
 ];
 const BY_NAME = new Map(OPTIONS.map((o) => [o.name, o]));
 
 // A value that libzmq's probe accepts: its default, except where the default is refused
 // (libzmq refuses an empty CONNECT_ROUTING_ID and an empty ROUTING_ID is meaningless).
-const PROBE_VALUE = { routing_id: Buffer.from('probe'), connect_routing_id: Buffer.from('probe') };
+// A CURVE key probe writes a valid key (Z85 of 32 zero bytes): libzmq refuses an empty one.
+const ZERO_KEY = '0'.repeat(40);
+const PROBE_VALUE = {
+  routing_id: Buffer.from('probe'),
+  connect_routing_id: Buffer.from('probe'),
+  curve_publickey: ZERO_KEY,
+  curve_secretkey: ZERO_KEY,
+  curve_serverkey: ZERO_KEY,
+};
+const MECHANISMS = ['NULL', 'PLAIN', 'CURVE', 'GSSAPI'];
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
@@ -87,7 +108,9 @@ function lookup(name, op) {
 /** Writes option `o` on zeromq.js socket z (value already decoded). */
 function rawSet(z, o, value) {
   switch (o.kind) {
-    case 'bytes': return z.setStringOption(o.id, value);
+    case 'bytes':
+    case 'z85':
+    case 'text': return z.setStringOption(o.id, value);
     case 'int32': return z.setInt32Option(o.id, value);
     case 'int64': return z.setInt64Option(o.id, value);
     case 'bool': return z.setBoolOption(o.id, value);
@@ -99,7 +122,10 @@ function rawSet(z, o, value) {
 function rawGet(z, o) {
   switch (o.kind) {
     case 'bytes':
+    case 'z85':
+    case 'text':
     case 'string': return z.getStringOption(o.id);
+    case 'mechanism': return MECHANISMS[z.getInt32Option(o.id)] || String(z.getInt32Option(o.id));
     case 'int32': return z.getInt32Option(o.id);
     case 'int64': return z.getInt64Option(o.id);
     case 'bool': return z.getBoolOption(o.id); // an int in libzmq, != 0
@@ -113,6 +139,10 @@ function decodeFor(o, value) {
     case 'int32': return decodeInt(value, INT32_MIN, INT32_MAX);
     case 'int64': return decodeInt(value, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
     case 'bool': return decodeBool(value);
+    case 'z85':
+    case 'text':
+      if (typeof value !== 'string') throw new WireError(Category.INVAL, `value ${JSON.stringify(value)} is not a string`);
+      return value;
     default: throw new WireError(Category.INVAL, `setopt: ${o.name} is read-only`);
   }
 }
@@ -150,7 +180,7 @@ function getOption(z, name) {
     throw new WireError(Category.UNSUPPORTED,
       `getopt: zeromq.js returns ${name} as a NUL-terminated string, so bytes cannot be read back faithfully`);
   }
-  if (o.kind === 'string') return v === null ? '' : v;
+  if (o.kind === 'string' || o.kind === 'z85' || o.kind === 'text') return v === null ? '' : v;
   return v;
 }
 

@@ -78,6 +78,13 @@ const PLAN = {
 const BENCH = {
   mode: [str, ''], size: [int, 0], duration_ms: [int, 0], first_timeout_ms: [int, 0], max_run_ms: [int, 0],
 };
+const ZAP_USER = { username: [bytes, Buffer.alloc(0)], password: [bytes, Buffer.alloc(0)] };
+const ZAP = {
+  domain: [str, ''],
+  users: [(v, w) => list(v, w, { decode: (u, uw) => object(u, uw, ZAP_USER), zero: null }), []],
+  curve_keys: [(v, w) => list(v, w, { decode: str, zero: '' }), []],
+  allow_null: [bool, false],
+};
 const REQUEST = {
   id: [int, 0], op: [str, ''], async: [bool, false],
   socket: [str, ''], type: [str, ''], context: [str, ''], endpoint: [str, ''], name: [str, ''],
@@ -91,6 +98,7 @@ const REQUEST = {
   bench: [(v, w) => object(v, w, BENCH), null],
   job: [int, 0],
   linger_ms: [int, null],
+  zap: [(v, w) => object(v, w, ZAP), null],
 };
 
 /** Parses one line into a request, or throws Malformed. */

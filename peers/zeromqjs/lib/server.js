@@ -12,6 +12,7 @@ const { Sock, makeRawSocket } = require('./sock');
 const { setOption, getOption } = require('./options');
 const { runBench } = require('./bench');
 const { hello } = require('./hello');
+const { zapOp } = require('./zap');
 
 const DEFAULT_TIMEOUT_MS = 10000; // a blocking request that names no timeout_ms
 const ASYNC_OPS = new Set(['send', 'recv', 'send_batch', 'recv_batch', 'bench']);
@@ -57,6 +58,7 @@ class Server {
     this.nextSocket = 0;
     this.jobs = new Map();
     this.nextJob = 0;
+    this.zaps = new Map(); // context name -> ZapHandler (zap.js)
   }
 
   /** The reply to req, a request decoded by request.js. */
@@ -142,7 +144,10 @@ class Server {
       case 'hello': return { ok: true, hello: await hello(this.zmq) };
       case 'ping': return { ok: true };
       case 'socket': return this.openSocket(req);
-      case 'quit': this.closeAll(); return { ok: true };
+      case 'quit': await this.stopZaps(); this.closeAll(); return { ok: true };
+      case 'zap':
+      case 'zap_log':
+      case 'zap_stop': return zapOp(this, req);
       default: break;
     }
     if (!SOCKET_OPS.has(op)) throw protocolError(`unknown op ${JSON.stringify(op)}`);
@@ -250,6 +255,13 @@ class Server {
     this.sockets.delete(sock.id);
     sock.close(linger);
     return { ok: true };
+  }
+
+  /** Stops every ZAP handler (quit). */
+  async stopZaps() {
+    const hs = [...this.zaps.values()];
+    this.zaps.clear();
+    for (const h of hs) await h.stop();
   }
 
   /** quit and end of input: stop every job, close every socket without lingering. */

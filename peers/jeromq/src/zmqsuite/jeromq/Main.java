@@ -194,6 +194,13 @@ public final class Main {
             }
             case "ping":
                 return ok();
+            case "zap":
+            case "zap_log":
+            case "zap_stop":
+                // docs/peer-protocol.md "Security": JeroMQ 0.3.6 speaks ZMTP/2.0, which has no
+                // security mechanisms, so there is nothing for a ZAP handler to authenticate.
+                throw PeerError.of(PeerError.UNSUPPORTED,
+                        "%s: JeroMQ 0.3.6 has no ZAP (RFC 27) and no PLAIN/CURVE (ZMTP/2.0 has no security mechanisms)", req.op);
             case "socket":
                 return socket(req);
             case "wait":

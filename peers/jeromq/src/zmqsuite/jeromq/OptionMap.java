@@ -48,6 +48,12 @@ final class OptionMap {
     static final List<String> MISSING = List.of("connect_routing_id", "probe_router", "req_relaxed", "req_correlate",
             "xpub_manual", "xpub_welcome_msg", "invert_matching", "conflate", "heartbeat_ivl", "heartbeat_timeout",
             "heartbeat_ttl", "router_notify", "topics_count");
+    /**
+     * The security options (docs/peer-protocol.md "Security"): JeroMQ 0.3.6 speaks ZMTP/2.0,
+     * which has no mechanisms (PLAIN and CURVE came with ZMTP/3.0), and has no ZAP.
+     */
+    static final List<String> NO_SECURITY = List.of("plain_server", "plain_username", "plain_password", "curve_server",
+            "curve_publickey", "curve_secretkey", "curve_serverkey", "zap_domain", "handshake_ivl", "mechanism");
 
     private static void add(String name, Kind kind, int zopt, boolean set, boolean get, String probeType) {
         SUPPORTED.put(name, new Opt(name, kind, zopt, set, get, probeType));
@@ -79,6 +85,10 @@ final class OptionMap {
         }
         if (MISSING.contains(name)) {
             throw PeerError.of(PeerError.UNSUPPORTED, "option %s: JeroMQ 0.3.6 (libzmq 3.2 API) does not have it", name);
+        }
+        if (NO_SECURITY.contains(name)) {
+            throw PeerError.of(PeerError.UNSUPPORTED,
+                    "option %s: JeroMQ 0.3.6 has no security mechanisms (ZMTP/2.0: NULL only) and no ZAP", name);
         }
         throw PeerError.of(PeerError.UNSUPPORTED, "option %s: unknown to this peer", name);
     }
