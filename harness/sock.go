@@ -67,13 +67,9 @@ func (s *Sock) call(ctx context.Context, req peer.Request, timeout time.Duration
 	return rep
 }
 
-// optionalOps are the ops docs/peer-protocol.md lets a peer lack (its Versioning section: ops
-// added since version 1 keep the version, and a peer that predates one answers it with a
-// protocol error). Every other op of the version-1 table is mandatory.
-var optionalOps = map[string]bool{peer.OpBench: true, "ping": true}
-
-// OptionalOp reports whether a peer may lack op.
-func OptionalOp(op string) bool { return optionalOps[op] }
+// OptionalOp reports whether a peer may lack op (peer.OptionalOps, docs/peer-protocol.md:
+// a peer that predates an op answers it with a protocol error). Every other op is mandatory.
+func OptionalOp(op string) bool { return peer.Has(peer.OptionalOps, op) }
 
 // NotSupported reports whether err means "not supported" for a request of op
 // (docs/peer-protocol.md, Error categories and Versioning): the category unsupported, or a
