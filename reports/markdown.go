@@ -158,6 +158,9 @@ func (m *mdWriter) conformance(c *conformanceView) {
 	if len(c.Faults) > 0 {
 		m.faults(c.Faults)
 	}
+	if c.Security != nil {
+		m.security(c.Security)
+	}
 	m.f("## %s grid\n\nCells are bind→connect pairings. Legend: ", mdText(c.Title))
 	for i, s := range c.Legend {
 		if i > 0 {
@@ -178,6 +181,23 @@ func (m *mdWriter) conformance(c *conformanceView) {
 		})
 	}
 	m.problems(c.Title, c.Problems)
+}
+
+// security is the mechanism × pairing grid.
+func (m *mdWriter) security(g *securityGrid) {
+	m.f("### Security\n\nEach cell is the worst outcome of the mechanism's cases for the pairing, over tcp and ipc (a skip only when none of them ran).\n\n")
+	m.table(append([]string{"mechanism", "cases"}, g.Pairings...), len(g.Rows), func(i int) []string {
+		r := g.Rows[i]
+		cells := []string{mdBold(r.Mechanism), r.Cases}
+		for _, c := range r.Cells {
+			if c.Present {
+				cells = append(cells, c.Style.Symbol)
+			} else {
+				cells = append(cells, "")
+			}
+		}
+		return cells
+	})
 }
 
 // faults is the accounting table: what each fault cell counted.

@@ -32,7 +32,9 @@ type conformanceView struct {
 	// prefix of its HTML ids.
 	Suite, Title, Anchor string
 	// Faults is the accounting table of a faults run.
-	Faults   []faultRow
+	Faults []faultRow
+	// Security is the mechanism × pairing grid of the security cells.
+	Security *securityGrid
 	Cells    int
 	Red      int
 	Summary  summary
@@ -74,6 +76,7 @@ func newView(r harness.Results) view {
 			Grids:    buildGrids(recs, o),
 			Problems: buildProblems(recs, o),
 			Faults:   buildFaults(recs, o),
+			Security: buildSecurityGrid(recs, o),
 		}
 		for _, rec := range recs {
 			if rec.Outcome.Red() {
