@@ -30,20 +30,9 @@ type Found struct {
 // unless ZMQSUITE_OPTIONAL (or the registry, for a built-in make deps cannot provide here)
 // marks it optional: one that does not answer hello is an error naming it and why.
 func DiscoverImpls(extra ...string) (*Found, error) {
-	reg, err := harness.DefaultRegistry()
+	reg, impls, err := askedFor(extra)
 	if err != nil {
 		return nil, err
-	}
-	impls, err := reg.Select(os.Getenv("ZMQSUITE_IMPLS"))
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range extra {
-		im, err := reg.Get(n)
-		if err != nil {
-			return nil, err
-		}
-		impls = append(impls, im)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -57,6 +46,27 @@ func DiscoverImpls(extra ...string) (*Found, error) {
 		f.Hellos[d.Impl.Name] = d.Hello
 	}
 	return f, nil
+}
+
+// askedFor is the registry and the implementations a run is asked for: ZMQSUITE_IMPLS (or all
+// of the registry's), then extra.
+func askedFor(extra []string) (*harness.Registry, []*harness.Impl, error) {
+	reg, err := harness.DefaultRegistry()
+	if err != nil {
+		return nil, nil, err
+	}
+	impls, err := reg.Select(os.Getenv("ZMQSUITE_IMPLS"))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, n := range extra {
+		im, err := reg.Get(n)
+		if err != nil {
+			return nil, nil, err
+		}
+		impls = append(impls, im)
+	}
+	return reg, impls, nil
 }
 
 // Versions maps implementation names to binding versions and "<impl>/libzmq" to the libzmq

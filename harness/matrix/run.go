@@ -145,20 +145,9 @@ func Counting() bool { v := os.Getenv(CountEnv); return v != "" && v != "0" }
 // RegistryImpls is what a counting run takes for discovery (DiscoverImpls' arguments): every
 // implementation asked for, as the registry names them, none started.
 func RegistryImpls(extra ...string) (*Found, error) {
-	reg, err := harness.DefaultRegistry()
+	reg, impls, err := askedFor(extra)
 	if err != nil {
 		return nil, err
-	}
-	impls, err := reg.Select(os.Getenv("ZMQSUITE_IMPLS"))
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range extra {
-		im, err := reg.Get(n)
-		if err != nil {
-			return nil, err
-		}
-		impls = append(impls, im)
 	}
 	f := &Found{Impls: impls, Hellos: map[string]*peer.Hello{}, Registry: reg.Names()}
 	for _, im := range impls {
