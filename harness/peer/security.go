@@ -1,10 +1,11 @@
 package peer
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/zmqsuite/zmqsuite/harness/z85"
 )
 
 // ZAP (RFC 27) as the peer protocol carries it. A PLAIN or CURVE server asks a ZAP handler,
@@ -59,7 +60,7 @@ func (z ZAPSpec) Decide(mechanism, domain string, credentials [][]byte) ZAPRecor
 		}
 	case "CURVE":
 		if len(credentials) >= 1 && len(credentials[0]) == 32 {
-			rec.Key, _ = Z85Encode(credentials[0])
+			rec.Key, _ = z85.Encode(credentials[0])
 		}
 	}
 	if domain != z.Domain {
@@ -240,27 +241,6 @@ func (s *server) stopAllZAP() {
 	for ctx, h := range hs {
 		s.stopZAP(ctx, h)
 	}
-}
-
-// Z85 (RFC 32), the text form of CURVE keys: 4 bytes become 5 characters of this alphabet.
-const z85Alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
-
-// Z85Encode encodes b, whose length must be a multiple of 4.
-func Z85Encode(b []byte) (string, error) {
-	if len(b)%4 != 0 {
-		return "", errors.New("z85: length is not a multiple of 4")
-	}
-	out := make([]byte, 0, len(b)/4*5)
-	for i := 0; i < len(b); i += 4 {
-		v := uint32(b[i])<<24 | uint32(b[i+1])<<16 | uint32(b[i+2])<<8 | uint32(b[i+3])
-		var chunk [5]byte
-		for j := 4; j >= 0; j-- {
-			chunk[j] = z85Alphabet[v%85]
-			v /= 85
-		}
-		out = append(out, chunk[:]...)
-	}
-	return string(out), nil
 }
 
 // DecodeString turns a setopt value for a string option (zap_domain, the z85 keys) into text.

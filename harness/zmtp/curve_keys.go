@@ -6,6 +6,8 @@ import (
 
 	"golang.org/x/crypto/curve25519"
 	"golang.org/x/crypto/nacl/box"
+
+	"github.com/zmqsuite/zmqsuite/harness/z85"
 )
 
 // Key is a Curve25519 public or secret key: "keys are 32 octets (256 bits)" (RFC 26
@@ -15,7 +17,7 @@ type Key [32]byte
 // Z85 is the 40-character printable form of the key (RFC 32), as libzmq's CURVE options
 // and zmq_curve_keypair use it.
 func (k Key) Z85() string {
-	s, _ := Z85Encode(k[:]) // 32 is a multiple of 4
+	s, _ := z85.Encode(k[:]) // 32 is a multiple of 4
 	return s
 }
 
@@ -26,7 +28,7 @@ func ParseKey(s string) (Key, error) {
 	var k Key
 	switch len(s) {
 	case 40:
-		b, err := Z85Decode(s)
+		b, err := z85.Decode(s)
 		if err != nil {
 			return k, fmt.Errorf("curve key: %w", err)
 		}

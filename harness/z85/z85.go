@@ -1,4 +1,7 @@
-package zmtp
+// Package z85 is RFC 32's Z85, the printable form CURVE keys take in ZeroMQ options and in
+// the peer protocol. One codec for the whole suite: the peer library (ZAP records) and the
+// ZMTP engine (CURVE keys) both use it.
+package z85
 
 import (
 	"encoding/binary"
@@ -18,12 +21,12 @@ var z85Values = func() (t [256]int8) {
 	return
 }()
 
-// Z85Encode encodes b (RFC 32: "The binary frame SHALL have a length that is divisible by 4
+// Encode encodes b (RFC 32: "The binary frame SHALL have a length that is divisible by 4
 // with no remainder"), four octets at a time as a big-endian integer, five characters most
 // significant first.
-func Z85Encode(b []byte) (string, error) {
+func Encode(b []byte) (string, error) {
 	if len(b)%4 != 0 {
-		return "", fmt.Errorf("zmtp: Z85 encode: %d octets is not a multiple of 4", len(b))
+		return "", fmt.Errorf("z85: encode: %d octets is not a multiple of 4", len(b))
 	}
 	out := make([]byte, 0, len(b)/4*5)
 	for i := 0; i < len(b); i += 4 {
@@ -38,13 +41,13 @@ func Z85Encode(b []byte) (string, error) {
 	return string(out), nil
 }
 
-// Z85Decode decodes s ("The string frame SHALL have a length that is divisible by 5"). It
+// Decode decodes s ("The string frame SHALL have a length that is divisible by 5"). It
 // refuses characters outside the alphabet and five-character groups whose value exceeds
 // 2^32-1 (RFC 32 §Security Considerations: "a properly-crafted encoded string can create any
 // arbitrary binary sequence").
-func Z85Decode(s string) ([]byte, error) {
+func Decode(s string) ([]byte, error) {
 	if len(s)%5 != 0 {
-		return nil, fmt.Errorf("zmtp: Z85 decode: %d characters is not a multiple of 5", len(s))
+		return nil, fmt.Errorf("z85: decode: %d characters is not a multiple of 5", len(s))
 	}
 	out := make([]byte, 0, len(s)/5*4)
 	for i := 0; i < len(s); i += 5 {
@@ -52,12 +55,12 @@ func Z85Decode(s string) ([]byte, error) {
 		for j := 0; j < 5; j++ {
 			d := z85Values[s[i+j]]
 			if d < 0 {
-				return nil, fmt.Errorf("zmtp: Z85 decode: character %q at %d is not in the alphabet", s[i+j], i+j)
+				return nil, fmt.Errorf("z85: decode: character %q at %d is not in the alphabet", s[i+j], i+j)
 			}
 			v = v*85 + uint64(d)
 		}
 		if v > 0xFFFFFFFF {
-			return nil, fmt.Errorf("zmtp: Z85 decode: group %q at %d exceeds 32 bits", s[i:i+5], i)
+			return nil, fmt.Errorf("z85: decode: group %q at %d exceeds 32 bits", s[i:i+5], i)
 		}
 		out = binary.BigEndian.AppendUint32(out, uint32(v))
 	}
