@@ -38,58 +38,107 @@ const Loopback = "loopback"
 
 func base(p string) string { return filepath.Base(p) }
 
-// MergeShards merges the shards i/n of one run into the run's results.
-func MergeShards(parts []SuitePart) (*harness.SuiteResults, error) {
-	if err := sameSuiteRun(parts, true); err != nil {
-		return nil, err
-	}
-	sels := make([]harness.Selection, len(parts))
-	paths := make([]string, len(parts))
-	for i, p := range parts {
-		sels[i], paths[i] = p.Res.Selection, p.Path
-	}
-	merged, err := checkShards(paths, sels)
-	if err != nil {
-		return nil, err
-	}
-	out, err := joinRecords(parts)
-	if err != nil {
-		return nil, err
-	}
-	total := parts[0].Res.Selection.Total
-	if len(out.Records) != total {
-		return nil, fmt.Errorf("the shards hold %d of the %d cells their selection has: a shard lost cells (see each shard's selection.cells and its records)", len(out.Records), total)
-	}
-	out.Selection.Shard, out.Selection.Merged = "", merged
-	out.Selection.Cells, out.Selection.Total = len(out.Records), total
-	return out, nil
+// head is what merging compares of a part, suite or benchmark alike.
+type head struct {
+	path     string
+	sel      harness.Selection
+	platform string
+	impls    string
 }
 
-// MergeScenarios merges the per-scenario runs of one cross-host run (each with one scenario,
-// or loopback) into one results file.
-func MergeScenarios(parts []SuitePart) (*harness.SuiteResults, error) {
-	if err := sameSuiteRun(parts, false); err != nil {
-		return nil, err
+func suiteHeads(parts []SuitePart) []head {
+	hs := make([]head, len(parts))
+	for i, p := range parts {
+		hs[i] = head{p.Path, p.Res.Selection, p.Res.Env.OS + "/" + p.Res.Env.Arch, implsOf(p.Res.Implementations)}
 	}
+	return hs
+}
+
+func benchHeads(parts []BenchPart) []head {
+	hs := make([]head, len(parts))
+	for i, p := range parts {
+		hs[i] = head{p.Path, p.Res.Selection, p.Res.Env.OS + "/" + p.Res.Env.Arch, implsOf(p.Res.Implementations)}
+	}
+	return hs
+}
+
+// differ is the one-line refusal of two parts that are not of one run.
+type differ func(what, va, vb string) error
+
+// sameRun refuses parts that are not of one run configuration: platform, implementations and
+// filter, then what the caller's kind adds (suite, expectations; benchmark configuration).
+// Shards must also agree on their scenarios and network; the per-scenario parts of a
+// cross-host run on their shard. A cross-host run's loopback part has no network, so two
+// scenario parts differ in network only when both name one (suites) — benchmarks' loopback
+// part is the same case.
+func sameRun(hs []head, shards bool, more func(i int, d differ) error) error {
+	if len(hs) == 0 {
+		return fmt.Errorf("nothing to merge")
+	}
+	a := hs[0]
+	for i, b := range hs[1:] {
+		d := func(what, va, vb string) error {
+			return fmt.Errorf("%s and %s are not of one run: %s differ (%s vs %s)", base(a.path), base(b.path), what, va, vb)
+		}
+		x, y := a.sel, b.sel
+		if a.platform != b.platform {
+			return d("platforms", a.platform, b.platform)
+		}
+		if a.impls != b.impls {
+			return d("implementations or versions", a.impls, b.impls)
+		}
+		if err := more(i+1, d); err != nil {
+			return err
+		}
+		switch {
+		case x.Filter != y.Filter:
+			return d("filters", fmt.Sprintf("%q", x.Filter), fmt.Sprintf("%q", y.Filter))
+		case x.Network != y.Network && (shards || (x.Network != "" && y.Network != "")):
+			return d("networks", orNone(x.Network), orNone(y.Network))
+		case shards && strings.Join(x.Scenarios, ",") != strings.Join(y.Scenarios, ","):
+			return d("scenarios", orNone(strings.Join(x.Scenarios, ",")), orNone(strings.Join(y.Scenarios, ",")))
+		case !shards && x.Shard != y.Shard:
+			return d("shards", orNone(x.Shard), orNone(y.Shard))
+		}
+	}
+	return nil
+}
+
+// shardsOf checks that the parts are every shard of one selection, each once, and returns
+// them in order.
+func shardsOf(hs []head) ([]string, error) {
+	paths := make([]string, len(hs))
+	sels := make([]harness.Selection, len(hs))
+	for i, h := range hs {
+		paths[i], sels[i] = h.path, h.sel
+	}
+	return checkShards(paths, sels)
+}
+
+// allThere refuses a merge of shards that, joined, hold fewer than the total cells (or
+// figures: what) their selection has.
+func allThere(got, total int, what string) error {
+	if got != total {
+		return fmt.Errorf("the shards hold %d of the %d %s their selection has: a shard lost %s (see each shard's selection.cells and its records)", got, total, what, what)
+	}
+	return nil
+}
+
+// distinctScenarios lists the parts' scenarios, each once, and the cells they select in all.
+func distinctScenarios(hs []head) ([]string, int, error) {
 	seen := map[string]string{}
 	var scens []string
 	total := 0
-	for _, p := range parts {
-		s := partScenario(p.Res.Selection)
+	for _, h := range hs {
+		s := partScenario(h.sel)
 		if other, dup := seen[s]; dup {
-			return nil, fmt.Errorf("%s and %s are both scenario %s", base(other), base(p.Path), s)
+			return nil, 0, fmt.Errorf("%s and %s are both scenario %s", base(other), base(h.path), s)
 		}
-		seen[s] = p.Path
+		seen[s] = h.path
 		scens = append(scens, s)
-		total += p.Res.Selection.Total
+		total += h.sel.Total
 	}
-	out, err := joinRecords(parts)
-	if err != nil {
-		return nil, err
-	}
-	out.Selection.Scenarios = scens
-	out.Selection.Cells, out.Selection.Total = len(out.Records), total
-	return out, nil
+	return scens, total, nil
 }
 
 // partScenario is the scenario of a one-scenario run.
@@ -100,41 +149,63 @@ func partScenario(s harness.Selection) string {
 	return Loopback
 }
 
-// sameSuiteRun refuses parts that are not of one run configuration. Shards must also agree on
-// their scenarios and network; the scenarios of a cross-host run on their shard.
-func sameSuiteRun(parts []SuitePart, shards bool) error {
-	if len(parts) == 0 {
-		return fmt.Errorf("nothing to merge")
+// MergeShards merges the shards i/n of one run into the run's results.
+func MergeShards(parts []SuitePart) (*harness.SuiteResults, error) {
+	hs := suiteHeads(parts)
+	if err := sameRun(hs, true, suiteDiffers(parts)); err != nil {
+		return nil, err
 	}
-	a := parts[0]
-	for _, b := range parts[1:] {
-		x, y := a.Res, b.Res
-		differ := func(what, va, vb string) error {
-			return fmt.Errorf("%s and %s are not of one run: %s differ (%s vs %s)", base(a.Path), base(b.Path), what, va, vb)
-		}
+	merged, err := shardsOf(hs)
+	if err != nil {
+		return nil, err
+	}
+	out, err := joinRecords(parts)
+	if err != nil {
+		return nil, err
+	}
+	if err := allThere(len(out.Records), hs[0].sel.Total, "cells"); err != nil {
+		return nil, err
+	}
+	out.Selection.Shard, out.Selection.Merged = "", merged
+	out.Selection.Cells, out.Selection.Total = len(out.Records), hs[0].sel.Total
+	return out, nil
+}
+
+// MergeScenarios merges the per-scenario runs of one cross-host run (each with one scenario,
+// or loopback) into one results file.
+func MergeScenarios(parts []SuitePart) (*harness.SuiteResults, error) {
+	hs := suiteHeads(parts)
+	if err := sameRun(hs, false, suiteDiffers(parts)); err != nil {
+		return nil, err
+	}
+	scens, total, err := distinctScenarios(hs)
+	if err != nil {
+		return nil, err
+	}
+	out, err := joinRecords(parts)
+	if err != nil {
+		return nil, err
+	}
+	out.Selection.Scenarios = scens
+	out.Selection.Cells, out.Selection.Total = len(out.Records), total
+	return out, nil
+}
+
+// suiteDiffers is what suite parts must also share with the first: the suite, the absent
+// implementations and the expectations.
+func suiteDiffers(parts []SuitePart) func(int, differ) error {
+	return func(i int, d differ) error {
+		x, y := parts[0].Res, parts[i].Res
 		switch {
 		case x.Suite != y.Suite:
-			return differ("suites", x.Suite, y.Suite)
-		case x.Env.OS+"/"+x.Env.Arch != y.Env.OS+"/"+y.Env.Arch:
-			return differ("platforms", x.Env.OS+"/"+x.Env.Arch, y.Env.OS+"/"+y.Env.Arch)
-		case implsOf(x.Implementations) != implsOf(y.Implementations):
-			return differ("implementations or versions", implsOf(x.Implementations), implsOf(y.Implementations))
+			return d("suites", x.Suite, y.Suite)
 		case strings.Join(x.Selection.Absent, "; ") != strings.Join(y.Selection.Absent, "; "):
-			return differ("absent implementations", fmt.Sprint(x.Selection.Absent), fmt.Sprint(y.Selection.Absent))
+			return d("absent implementations", fmt.Sprint(x.Selection.Absent), fmt.Sprint(y.Selection.Absent))
 		case x.Selection.Expectations != y.Selection.Expectations:
-			return differ("expectations files", orNone(x.Selection.Expectations), orNone(y.Selection.Expectations))
-		case x.Selection.Filter != y.Selection.Filter:
-			return differ("filters", fmt.Sprintf("%q", x.Selection.Filter), fmt.Sprintf("%q", y.Selection.Filter))
-		case x.Selection.Network != y.Selection.Network && (shards || (x.Selection.Network != "" && y.Selection.Network != "")):
-			// A cross-host run's loopback part has no network; its other parts share one.
-			return differ("networks", orNone(x.Selection.Network), orNone(y.Selection.Network))
-		case shards && strings.Join(x.Selection.Scenarios, ",") != strings.Join(y.Selection.Scenarios, ","):
-			return differ("scenarios", orNone(strings.Join(x.Selection.Scenarios, ",")), orNone(strings.Join(y.Selection.Scenarios, ",")))
-		case !shards && x.Selection.Shard != y.Selection.Shard:
-			return differ("shards", orNone(x.Selection.Shard), orNone(y.Selection.Shard))
+			return d("expectations files", orNone(x.Selection.Expectations), orNone(y.Selection.Expectations))
 		}
+		return nil
 	}
-	return nil
 }
 
 func orNone(s string) string {
@@ -227,12 +298,7 @@ func joinRecords(parts []SuitePart) (*harness.SuiteResults, error) {
 		if p.Res.Generated > out.Generated {
 			out.Generated = p.Res.Generated
 		}
-		for k, v := range p.Res.Selection.Hosts {
-			if out.Selection.Hosts == nil {
-				out.Selection.Hosts = map[string]string{}
-			}
-			out.Selection.Hosts[k] = v
-		}
+		out.Selection.Hosts = addHosts(out.Selection.Hosts, p.Res.Selection.Hosts)
 	}
 	out.Selection.Network = firstNetwork(len(parts), func(i int) string { return parts[i].Res.Selection.Network })
 	SetReference(out.Records)
@@ -257,15 +323,11 @@ func BenchKey(r harness.BenchRecord) string {
 
 // MergeBenchShards merges the shards i/n of one benchmark run.
 func MergeBenchShards(parts []BenchPart) (*harness.Bench, error) {
-	if err := sameBenchRun(parts, true); err != nil {
+	hs := benchHeads(parts)
+	if err := sameRun(hs, true, benchDiffers(parts)); err != nil {
 		return nil, err
 	}
-	paths := make([]string, len(parts))
-	sels := make([]harness.Selection, len(parts))
-	for i, p := range parts {
-		paths[i], sels[i] = p.Path, p.Res.Selection
-	}
-	merged, err := checkShards(paths, sels)
+	merged, err := shardsOf(hs)
 	if err != nil {
 		return nil, err
 	}
@@ -273,31 +335,23 @@ func MergeBenchShards(parts []BenchPart) (*harness.Bench, error) {
 	if err != nil {
 		return nil, err
 	}
-	total := parts[0].Res.Selection.Total
-	if len(out.Records) != total {
-		return nil, fmt.Errorf("the shards hold %d of the %d figures their selection has: a shard lost figures", len(out.Records), total)
+	if err := allThere(len(out.Records), hs[0].sel.Total, "figures"); err != nil {
+		return nil, err
 	}
 	out.Selection.Shard, out.Selection.Merged = "", merged
-	out.Selection.Cells, out.Selection.Total = len(out.Records), total
+	out.Selection.Cells, out.Selection.Total = len(out.Records), hs[0].sel.Total
 	return out, nil
 }
 
 // MergeBenchScenarios merges the per-scenario benchmark runs of one cross-host run.
 func MergeBenchScenarios(parts []BenchPart) (*harness.Bench, error) {
-	if err := sameBenchRun(parts, false); err != nil {
+	hs := benchHeads(parts)
+	if err := sameRun(hs, false, benchDiffers(parts)); err != nil {
 		return nil, err
 	}
-	seen := map[string]string{}
-	var scens []string
-	total := 0
-	for _, p := range parts {
-		s := partScenario(p.Res.Selection)
-		if other, dup := seen[s]; dup {
-			return nil, fmt.Errorf("%s and %s are both scenario %s", base(other), base(p.Path), s)
-		}
-		seen[s] = p.Path
-		scens = append(scens, s)
-		total += p.Res.Selection.Total
+	scens, total, err := distinctScenarios(hs)
+	if err != nil {
+		return nil, err
 	}
 	out, err := joinFigures(parts)
 	if err != nil {
@@ -308,36 +362,17 @@ func MergeBenchScenarios(parts []BenchPart) (*harness.Bench, error) {
 	return out, nil
 }
 
-func sameBenchRun(parts []BenchPart, shards bool) error {
-	if len(parts) == 0 {
-		return fmt.Errorf("nothing to merge")
-	}
-	a := parts[0]
-	for _, b := range parts[1:] {
-		x, y := a.Res, b.Res
-		differ := func(what, va, vb string) error {
-			return fmt.Errorf("%s and %s are not of one run: %s differ (%s vs %s)", base(a.Path), base(b.Path), what, va, vb)
-		}
-		cx, cy := x.Config, y.Config
+// benchDiffers is what benchmark parts must also share with the first: the configuration
+// (bar the control round trips, which each part times for itself).
+func benchDiffers(parts []BenchPart) func(int, differ) error {
+	return func(i int, d differ) error {
+		cx, cy := parts[0].Res.Config, parts[i].Res.Config
 		cx.ControlRTTUS, cy.ControlRTTUS = nil, nil
-		switch {
-		case x.Env.OS+"/"+x.Env.Arch != y.Env.OS+"/"+y.Env.Arch:
-			return differ("platforms", x.Env.OS+"/"+x.Env.Arch, y.Env.OS+"/"+y.Env.Arch)
-		case implsOf(x.Implementations) != implsOf(y.Implementations):
-			return differ("implementations or versions", implsOf(x.Implementations), implsOf(y.Implementations))
-		case !reflect.DeepEqual(cx, cy):
-			return differ("benchmark configurations", fmt.Sprintf("%+v", cx), fmt.Sprintf("%+v", cy))
-		case x.Selection.Filter != y.Selection.Filter:
-			return differ("filters", fmt.Sprintf("%q", x.Selection.Filter), fmt.Sprintf("%q", y.Selection.Filter))
-		case shards && x.Selection.Network != y.Selection.Network:
-			return differ("networks", orNone(x.Selection.Network), orNone(y.Selection.Network))
-		case shards && strings.Join(x.Selection.Scenarios, ",") != strings.Join(y.Selection.Scenarios, ","):
-			return differ("scenarios", orNone(strings.Join(x.Selection.Scenarios, ",")), orNone(strings.Join(y.Selection.Scenarios, ",")))
-		case !shards && x.Selection.Shard != y.Selection.Shard:
-			return differ("shards", orNone(x.Selection.Shard), orNone(y.Selection.Shard))
+		if !reflect.DeepEqual(cx, cy) {
+			return d("benchmark configurations", fmt.Sprintf("%+v", cx), fmt.Sprintf("%+v", cy))
 		}
+		return nil
 	}
-	return nil
 }
 
 // joinFigures concatenates the parts' figures (each once). The control round trips are the
@@ -368,12 +403,7 @@ func joinFigures(parts []BenchPart) (*harness.Bench, error) {
 		if p.Res.Generated > out.Generated {
 			out.Generated = p.Res.Generated
 		}
-		for k, v := range p.Res.Selection.Hosts {
-			if out.Selection.Hosts == nil {
-				out.Selection.Hosts = map[string]string{}
-			}
-			out.Selection.Hosts[k] = v
-		}
+		out.Selection.Hosts = addHosts(out.Selection.Hosts, p.Res.Selection.Hosts)
 	}
 	out.Selection.Network = firstNetwork(len(parts), func(i int) string { return parts[i].Res.Selection.Network })
 	return &out, nil
@@ -388,4 +418,15 @@ func firstNetwork(n int, network func(int) string) string {
 		}
 	}
 	return ""
+}
+
+// addHosts adds a part's host placement to the merged one.
+func addHosts(into, from map[string]string) map[string]string {
+	for k, v := range from {
+		if into == nil {
+			into = map[string]string{}
+		}
+		into[k] = v
+	}
+	return into
 }
