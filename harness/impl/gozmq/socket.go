@@ -20,11 +20,14 @@ type socket struct {
 	mk   func(context.Context, ...zmq4.Option) zmq4.Socket
 	stop chan struct{} // closed by Close: the reader and writer goroutines leave
 
-	mu     sync.Mutex // guards zs, id and closed (Close may race a job on the same socket)
-	zs     zmq4.Socket
-	id     []byte // routing_id asked for before the library socket exists
-	idSet  bool
-	closed bool
+	mu    sync.Mutex // guards zs, id and closed (Close may race a job on the same socket)
+	zs    zmq4.Socket
+	id    []byte // routing_id asked for before the library socket exists
+	idSet bool
+	// reconnect asks for zmq4.WithAutomaticReconnect at creation (auto_reconnect): without
+	// it a go-zeromq socket never redials a connection it lost.
+	reconnect bool
+	closed    bool
 
 	rd *reader
 	wr *writer
@@ -54,6 +57,9 @@ func (s *socket) lib() (zmq4.Socket, error) {
 		var opts []zmq4.Option
 		if s.idSet {
 			opts = append(opts, zmq4.WithID(zmq4.SocketIdentity(s.id)))
+		}
+		if s.reconnect {
+			opts = append(opts, zmq4.WithAutomaticReconnect(true))
 		}
 		s.zs = s.mk(s.ctx, opts...)
 		go s.rd.loop(s.zs)
@@ -132,6 +138,21 @@ func (s *socket) SetOption(name string, value any) error {
 			return peer.Errorf(peer.ErrUnsupported, "gozmq: go-zeromq takes the routing identity only at socket creation (before the first bind/connect)")
 		}
 		s.id, s.idSet = id, true
+		return nil
+	case "auto_reconnect":
+		on, err := peer.DecodeBool(value)
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			return peer.Errorf(peer.ErrClosed, "gozmq: socket is closed")
+		}
+		if s.zs != nil {
+			return peer.Errorf(peer.ErrUnsupported, "gozmq: go-zeromq takes WithAutomaticReconnect only at socket creation (before the first bind/connect)")
+		}
+		s.reconnect = on
 		return nil
 	case "subscribe", "unsubscribe":
 		topic, err := peer.DecodeBytes(value)
