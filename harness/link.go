@@ -134,6 +134,9 @@ type Toxic struct {
 	Type       string
 	Stream     string
 	Attributes map[string]any
+	// Dormant adds the toxic with toxicity 0: in place (so that what toxiproxy does when a
+	// connection starts with it applies) but doing nothing until Fire.
+	Dormant bool
 }
 
 // Latency delays every chunk by ms ± jitter ms (toxiproxy applies it in order: no reordering).
@@ -154,11 +157,35 @@ func Silence() Toxic {
 	return Toxic{Name: "silence", Type: "timeout", Attributes: map[string]any{"timeout": 0}}
 }
 
-// ResetPeer resets (TCP RST, linger 0) every connection made while it is in place, after ms
-// from its first bytes. Toxiproxy only sets linger 0 on connections that start with the toxic
-// present: add it before the connection it is meant to reset.
+// ResetPeer resets (TCP RST, linger 0) the connections through the link: it swallows the next
+// chunk that comes from the connecting side, waits ms, and closes both ends. Toxiproxy sets
+// linger 0 (so that the close is a reset) only on connections that start with the toxic
+// present, and a reset_peer present from the start swallows the greeting: arm it dormant
+// before the connection (ArmedReset) and Fire it mid-stream.
 func ResetPeer(ms int) Toxic {
 	return Toxic{Name: "reset", Type: "reset_peer", Stream: "upstream", Attributes: map[string]any{"timeout": ms}}
+}
+
+// Cut resets every connection through the link at once, wherever their data is: it closes the
+// link's quiet binder-to-connecting direction (a timeout toxic added there and removed again;
+// toxiproxy closes a connection when its timeout toxic goes), and the other direction follows.
+// Toxiproxy never has to interrupt the busy direction, which it cannot do while that
+// direction's data is held up by a slow reader. The close is a TCP reset on connections that
+// started with an ArmedReset in place (toxiproxy sets linger 0 on those), a plain close on
+// others.
+func (l *Link) Cut() error {
+	cut := Toxic{Name: "cut", Type: "timeout", Stream: "downstream", Attributes: map[string]any{"timeout": 0}}
+	if err := l.Add(cut); err != nil {
+		return err
+	}
+	return l.Remove(cut)
+}
+
+// ArmedReset is ResetPeer(0), dormant until Fire.
+func ArmedReset() Toxic {
+	t := ResetPeer(0)
+	t.Dormant = true
+	return t
 }
 
 // Slicer splits every chunk into writes of about avg ± variation bytes, delayUS apart.
@@ -179,8 +206,12 @@ func (t Toxic) nameFor(stream string) string { return t.Name + "_" + stream }
 // already open and on every later one, until Remove.
 func (l *Link) Add(t Toxic) error {
 	for _, st := range t.streams() {
+		toxicity := 1.0
+		if t.Dormant {
+			toxicity = 0
+		}
 		body, err := json.Marshal(map[string]any{"name": t.nameFor(st), "type": t.Type, "stream": st,
-			"toxicity": 1.0, "attributes": t.Attributes})
+			"toxicity": toxicity, "attributes": t.Attributes})
 		if err != nil {
 			return err
 		}
@@ -191,11 +222,50 @@ func (l *Link) Add(t Toxic) error {
 	return nil
 }
 
+// Fire makes a dormant toxic act (toxicity 1) on the open connections and the later ones.
+func (l *Link) Fire(t Toxic) error {
+	for _, st := range t.streams() {
+		body, err := json.Marshal(map[string]any{"toxicity": 1.0, "attributes": t.Attributes})
+		if err != nil {
+			return err
+		}
+		name := t.nameFor(st)
+		done := make(chan error, 1)
+		go func() {
+			_, err := l.proxy.Toxics.UpdateToxicJson(name, bytes.NewReader(body))
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("link: fire toxic %s: %w", name, err)
+			}
+		case <-time.After(RemoveBound):
+			return fmt.Errorf("link: toxiproxy did not fire toxic %s within %v (data held up on the link)", name, RemoveBound)
+		}
+	}
+	return nil
+}
+
+// RemoveBound bounds Remove and Fire. Toxiproxy v2.5.0 removes a toxic by interrupting its goroutine
+// on every connection, which waits forever for a toxic blocked handing data to a later toxic
+// that has stopped reading (a bandwidth toxic in front of a reset_peer that fired): past the
+// bound the removal is left running and Remove says so, rather than hang the cell.
+var RemoveBound = 5 * time.Second
+
 // Remove takes a toxic off the link.
 func (l *Link) Remove(t Toxic) error {
 	for _, st := range t.streams() {
-		if err := l.proxy.Toxics.RemoveToxic(context.Background(), t.nameFor(st)); err != nil {
-			return fmt.Errorf("link: remove toxic %s: %w", t.nameFor(st), err)
+		name := t.nameFor(st)
+		done := make(chan error, 1)
+		go func() { done <- l.proxy.Toxics.RemoveToxic(context.Background(), name) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("link: remove toxic %s: %w", name, err)
+			}
+		case <-time.After(RemoveBound):
+			return fmt.Errorf("link: toxiproxy did not remove toxic %s within %v", name, RemoveBound)
 		}
 	}
 	return nil

@@ -119,16 +119,55 @@ var _ = Describe("link", func() {
 		Expect(roundTrip(c2, []byte("back"), 2*time.Second)).To(Equal([]byte("back")))
 	}, SpecTimeout(10*time.Second))
 
-	It("resets a connection made while reset_peer is in place", func(ctx SpecContext) {
-		Expect(link.Add(harness.ResetPeer(0))).To(Succeed())
+	It("resets a flowing connection when an armed reset_peer fires", func(ctx SpecContext) {
+		Expect(link.Add(harness.ArmedReset())).To(Succeed())
 		c := dial()
+		Expect(roundTrip(c, []byte("armed"), 2*time.Second)).To(Equal([]byte("armed")), "a dormant reset lets data through")
+		Expect(link.Fire(harness.ArmedReset())).To(Succeed())
 		_, err := roundTrip(c, []byte("reset me"), 2*time.Second)
 		Expect(err).To(HaveOccurred())
 		Expect(errors.Is(err, syscall.ECONNRESET)).To(BeTrue(), "a TCP reset, not a clean close: %v", err)
-		Expect(link.Remove(harness.ResetPeer(0))).To(Succeed())
+		Expect(link.Remove(harness.ArmedReset())).To(Succeed())
 		c2 := dial()
-		Expect(roundTrip(c2, []byte("fine"), 2*time.Second)).To(Equal([]byte("fine")))
+		Expect(roundTrip(c2, []byte("again"), 2*time.Second)).To(Equal([]byte("again")))
 	}, SpecTimeout(10*time.Second))
+
+	It("cuts every connection with a reset, even one whose reader is stalled", func(ctx SpecContext) {
+		// Upstream, a reader that never reads: the connecting side's data backs up in the
+		// proxy, the other direction stays quiet (as in a PUSH to a slow PULL).
+		stalled, err := net.Listen("tcp", "127.0.0.1:0")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() { _ = stalled.Close() })
+		go func() {
+			for {
+				c, err := stalled.Accept()
+				if err != nil {
+					return
+				}
+				DeferCleanup(func() { _ = c.Close() })
+			}
+		}()
+		slow, err := harness.NewLink("tcp://" + stalled.Addr().String())
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(slow.Close)
+		Expect(slow.Add(harness.ArmedReset())).To(Succeed())
+		c, err := net.Dial("tcp", strings.TrimPrefix(slow.Endpoint, "tcp://"))
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(c.Close)
+		big := bytes.Repeat([]byte("y"), 1<<20)
+		_ = c.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		for {
+			if _, err := c.Write(big); err != nil {
+				break // the path is full: every buffer on the way holds data
+			}
+		}
+		start := time.Now()
+		Expect(slow.Cut()).To(Succeed())
+		Expect(time.Since(start)).To(BeNumerically("<", 2*time.Second))
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err = c.Read(make([]byte, 1))
+		Expect(errors.Is(err, syscall.ECONNRESET)).To(BeTrue(), "a TCP reset: %v", err)
+	}, SpecTimeout(20*time.Second))
 
 	It("slices the stream without changing it", func(ctx SpecContext) {
 		c := dial()

@@ -35,7 +35,14 @@ type ledger struct {
 	last     map[int]int  // stream → highest seq delivered so far
 
 	delivered, duplicated, reordered, malformed, late int
-	examples                                          []string // the first few violations, said plainly
+	// reconnected says the stream crossed a reconnect (recover): a receiver then holds two
+	// connections of one sender for a while, and may hand over what was left of the dead
+	// connection after what came on the new one. The RFCs promise order per connection, so
+	// a reordering that splits at one sequence number (everything before it in order, and
+	// everything from it on) is counted as reorderedAcross, reported, and not judged.
+	reconnected     bool
+	reorderedAcross int
+	examples        []string // the first few violations, said plainly
 	// recovery is the time from a fault's end to the first message through again (recorded
 	// when the case measured one).
 	recovery time.Duration
@@ -89,7 +96,8 @@ func (l *ledger) tally() {
 	}
 	l.counted = true
 	l.seen, l.last, l.examples = map[int]int{}, map[int]int{}, nil
-	l.delivered, l.duplicated, l.reordered, l.malformed, l.late = 0, 0, 0, 0, 0
+	l.delivered, l.duplicated, l.reordered, l.malformed, l.late, l.reorderedAcross = 0, 0, 0, 0, 0, 0
+	var order []int // seqs delivered once, in arrival order
 	for _, m := range l.got {
 		s := l.seqOf(m)
 		one := l.plan
@@ -120,6 +128,7 @@ func (l *ledger) tally() {
 			continue
 		}
 		l.delivered++
+		order = append(order, s)
 		stream := s / streamSpan
 		if last, ok := l.last[stream]; ok && s < last {
 			l.reordered++
@@ -128,6 +137,48 @@ func (l *ledger) tally() {
 			l.last[stream] = s
 		}
 	}
+	if l.reconnected && l.reordered > 0 && splitsInOrder(order) {
+		l.reorderedAcross, l.reordered = l.reordered, 0
+		l.examples = nil
+	}
+}
+
+// splitsInOrder reports whether, for every stream, some sequence number k splits the arrival
+// order into two runs that are each in order: the messages below k (one connection's) and
+// those from k on (the next one's).
+func splitsInOrder(order []int) bool {
+	byStream := map[int][]int{}
+	for _, s := range order {
+		byStream[s/streamSpan] = append(byStream[s/streamSpan], s)
+	}
+	for _, seqs := range byStream {
+		ks := append([]int(nil), seqs...)
+		sort.Ints(ks)
+		ok := false
+		for _, k := range append(ks, ks[len(ks)-1]+1) {
+			lo, hi, fine := -1, -1, true
+			for _, s := range seqs {
+				if s < k {
+					fine = fine && s > lo
+					lo = s
+				} else {
+					fine = fine && s > hi
+					hi = s
+				}
+				if !fine {
+					break
+				}
+			}
+			if fine {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func (l *ledger) example(format string, args ...any) {
@@ -172,6 +223,9 @@ func (l *ledger) record(cell *h.Cell) {
 	}
 	if l.late > 0 {
 		cell.Metric("late_completions", float64(l.late))
+	}
+	if l.reorderedAcross > 0 {
+		cell.Metric("reordered_across_reconnect", float64(l.reorderedAcross))
 	}
 }
 
