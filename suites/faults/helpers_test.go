@@ -18,10 +18,11 @@ import (
 )
 
 // Bounds. Generous on purpose: a flow that has not recovered after recoveryBound has not
-// recovered (libzmq redials every 100 ms, go-zeromq every 250 ms for 2.5 s); the others bound
-// waiting for things that happen within milliseconds when they happen at all.
+// recovered (libzmq redials every 100 ms and recovers here within 0.1-1.5 s; go-zeromq
+// redials every 250 ms for 2.5 s); the others bound waiting for things that happen within
+// milliseconds when they happen at all.
 const (
-	recoveryBound = 15 * time.Second
+	recoveryBound = 5 * time.Second
 	perMsg        = 5 * time.Second  // a send or receive of one message in a flowing stream
 	jobWait       = 60 * time.Second // a job that ends by itself
 	quiet         = 300 * time.Millisecond
@@ -126,6 +127,9 @@ type stream struct {
 	// is the first. zmq_send(3) has no error for a peer's connection going away.
 	sendErrs int
 	firstErr error
+	// lossy says messages may be dropped by design (PUB): a drain then takes a quiet round
+	// for the end, without waiting longer for a tail.
+	lossy bool
 }
 
 func newStream(layout peer.Plan, base int) *stream {
@@ -209,30 +213,69 @@ func (st *stream) sendError(err error) {
 	}
 }
 
-// receive takes up to n messages from r (each within each) and accounts for them; it
-// returns how many arrived.
+// roundBound bounds one receive round: a receiver that never falls quiet (a binding that hands
+// heartbeats to the application as messages) would otherwise keep a round going for count ×
+// the per-message wait.
+const roundBound = 5 * time.Second
+
+// receive takes up to n messages from r (each within each, the round within roundBound) and
+// accounts for them; it returns how many arrived.
 func (st *stream) receive(ctx context.Context, r *h.Sock, n int, each time.Duration) int {
-	rep, _ := r.RecvN(ctx, n, each).Wait(ctx, jobWait) // ending by silence is the normal end
+	j := r.RecvN(ctx, n, each)
+	// Waits of a second at a time, so that a peer slowed by a loaded machine has the whole
+	// control grace to answer each (ending by silence is the normal end of a round).
+	var rep peer.Reply
+	for end := time.Now().Add(max(roundBound, each)); ; {
+		var err error
+		rep, err = j.Wait(ctx, time.Second)
+		if err == nil || peer.Category(err) != peer.ErrAgain || !strings.Contains(err.Error(), "still running") {
+			break
+		}
+		if time.Now().After(end) {
+			j.Cancel(ctx)
+			rep, _ = j.Wait(ctx, perMsg)
+			break
+		}
+	}
 	st.l.receive(rep.Messages...)
 	return len(rep.Messages)
 }
 
-// drain receives from r until it has been quiet for q.
+// drain receives from r until it has been quiet for q; while fewer messages have arrived
+// than were sent, a quiet round is followed by one more of 2 s, so that a slow tail is not
+// taken for a loss. Rounds that bring no message of the stream (a receiver handing over
+// heartbeats as messages never falls quiet) end the drain after 8 s.
 func (st *stream) drain(ctx context.Context, r *h.Sock, q time.Duration) int {
-	n := 0
-	for {
-		k := st.receive(ctx, r, 100_000, q)
+	n, long := 0, false
+	progress := time.Now()
+	for time.Since(progress) < 8*time.Second {
+		wait := q
+		if long {
+			wait = 2 * time.Second
+		}
+		st.l.tally()
+		before := st.l.delivered
+		k := st.receive(ctx, r, 10_000, wait)
 		n += k
-		if k == 0 {
+		if st.l.tally(); st.l.delivered > before {
+			progress = time.Now()
+		}
+		if k > 0 {
+			long = false
+			continue
+		}
+		if long || st.lossy || st.l.delivered >= st.l.sent() {
 			return n
 		}
+		long = true
 	}
+	return n
 }
 
 // receiveWhile receives from r in rounds while j runs, then drains r.
 func (st *stream) receiveWhile(ctx context.Context, j *sendJob, r *h.Sock) {
 	for {
-		n := st.receive(ctx, r, 100_000, quiet)
+		n := st.receive(ctx, r, 10_000, quiet)
 		wait := time.Duration(0)
 		if n == 0 {
 			wait = perMsg // nothing moves: give the sender the time its own bound allows

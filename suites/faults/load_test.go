@@ -74,7 +74,7 @@ var _ = f.Case("LOAD.1", Must, "load", "64 connected PUSHes × 10,000 messages i
 				jobs[i] = st.startAt(ctx, p, i*streamSpan+round*loadMessages, loadMessages, perMsg)
 			}
 			for _, j := range jobs {
-				for !j.wait(ctx, 0) {
+				for !j.wait(ctx, 500*time.Millisecond) {
 					st.receive(ctx, pull, 100_000, quiet)
 				}
 			}
@@ -87,8 +87,8 @@ var _ = f.Case("LOAD.1", Must, "load", "64 connected PUSHes × 10,000 messages i
 	}, f.PerImplementation(), f.On(h.TCP), f.Within(loadBound(120*time.Second)))
 
 // Leak bounds. A socket is not returned to the OS at once: libzmq closes in its reaper
-// thread, a binder notices the disconnects, so the counts are read until they settle (10 s
-// at most). Descriptors must come back within +16 of the start (a leak of 10,000 sockets
+// thread, a binder notices the disconnects, so the counts are read until they settle (5 s at
+// most). Descriptors must come back within +16 of the start (a leak of 10,000 sockets
 // keeps 10,000 or more); threads within +16; resident memory within +64 MiB — libzmq's
 // engine alone allocates two 8 KiB buffers per connection, so 10,000 leaked connected sockets
 // hold 160 MiB or more, well past the bound, while allocator caching stays far below it.
@@ -133,9 +133,10 @@ var _ = f.Case("LEAK.1", Must, "load", "10,000 sockets created, connected and cl
 	}, f.PerImplementation(), f.On(h.TCP), f.Within(loadBound(150*time.Second)))
 
 // settled reads a side's resources until its descriptor count is within the leak bound of
-// want (or has stopped falling), at most 10 s: closing is asynchronous in libzmq.
+// want, at most 5 s: closing is asynchronous in libzmq (its reaper thread), and a binder
+// notices 10,000 disconnects within a second or two here.
 func settled(ctx context.Context, cell *h.Cell, side string, want h.Resources) h.Resources {
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(5 * time.Second)
 	r := cell.Resources(ctx, side)
 	for time.Now().Before(deadline) && r.FDs > want.FDs+leakFDs {
 		time.Sleep(100 * time.Millisecond) // polling the OS, not synchronising with the peer
