@@ -312,22 +312,24 @@ var _ = f.Case("NOP.1", Libzmq, "flow", "After losing its only peer a bound PUSH
 	func(ctx SpecContext, cell *h.Cell) {
 		cell.Warm(ctx)
 		var failures []string
-		// Bound: mute once the death is seen (a few DONTWAIT sends may still go to the dying
-		// connection first).
+		// Bound: mute once the death is seen. The first half second is the binder's to notice
+		// (libzmq does within microseconds); from then on, for 2 s, no DONTWAIT send may be
+		// taken: a taken send has no peer to go to, so it is dropped.
 		push := cell.Bind(ctx, h.PUSH)
 		pull := cell.Connect(ctx, h.PULL, push)
 		h.AwaitFlowing(ctx, push, pull)
-		cell.Kill(ctx, h.ConnectSide)
-		var last error
-		deadline := time.Now().Add(3 * time.Second)
-		for n := 0; time.Now().Before(deadline); n++ {
-			if last = push.TrySend(ctx, 0, h.Msg("after the death")); peer.Category(last) == peer.ErrAgain {
-				break
+		killed := cell.Kill(ctx, h.ConnectSide)
+		taken := 0
+		for time.Since(killed.At) < 2500*time.Millisecond {
+			err := push.TrySend(ctx, 0, h.Msg("after the death"))
+			if time.Since(killed.At) > 500*time.Millisecond && err == nil {
+				taken++
 			}
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(20 * time.Millisecond) // pacing the probe sends, not synchronising
 		}
-		if peer.Category(last) != peer.ErrAgain {
-			failures = append(failures, fmt.Sprintf("bound PUSH: DONTWAIT sends still taken 3 s after its only PULL died (last: %v)", last))
+		cell.Metric("taken_after_death", float64(taken))
+		if taken > 0 {
+			failures = append(failures, fmt.Sprintf("bound PUSH: %d DONTWAIT sends taken (and dropped) 0.5-2.5 s after its only PULL died, expected would-block", taken))
 		}
 		cell.Restart(ctx, h.ConnectSide)
 
