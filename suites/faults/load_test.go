@@ -100,14 +100,15 @@ var _ = f.Case("LOAD.1", Must, "load", "64 connected PUSHes × 10,000 messages i
 // Leak bounds. A socket is not returned to the OS at once: libzmq closes in its reaper
 // thread, a binder notices the disconnects, so the counts are read until they settle (5 s at
 // most). Descriptors must come back within +16 of the start (a leak of 10,000 sockets
-// keeps 10,000 or more); threads within +16; resident memory within +64 MiB — libzmq's
+// keeps 10,000 or more); threads within +16; resident memory within +96 MiB — libzmq's
 // engine alone allocates two 8 KiB buffers per connection, so 10,000 leaked connected sockets
-// hold 160 MiB or more, well past the bound, while allocator caching stays far below it.
+// hold 160 MiB or more, past the bound, while what the allocators keep after 10,000 sockets
+// without a leak measured 18-57 MiB here (pyzmq and go-zeromq the most).
 const (
 	leakSockets = 10_000
 	leakFDs     = 16
 	leakThreads = 16
-	leakRSS     = 64 << 20
+	leakRSS     = 96 << 20
 )
 
 // LEAK.1 (W.ROB.1's "fds/threads not leaking", for the sockets an application opens and
