@@ -47,6 +47,13 @@ func Listen(ctx context.Context, window time.Duration, socks ...*Sock) [][][][]b
 	return listen(ctx, window, listenMax, socks)
 }
 
+// Drain takes what one socket holds until it has been quiet for DrainQuiet, probes left out:
+// for a case that must empty a socket (or just call it, so that libzmq processes a dead
+// peer's clean-up) before its next step.
+func Drain(ctx context.Context, s *Sock) [][][]byte {
+	return Listen(ctx, DrainQuiet, s)[0]
+}
+
 // listenMax bounds what one Listen job takes from a socket.
 const listenMax = 100_000
 

@@ -253,6 +253,10 @@ var Options = map[string]string{
 	"last_endpoint":   "string", // getopt only
 	"rcvmore":         "bool",   // getopt only
 	"topics_count":    "int",    // getopt only
+	// auto_reconnect: redial a lost connection, for bindings where that is an option and off
+	// by default (go-zeromq's WithAutomaticReconnect). libzmq always reconnects (RECONNECT_IVL,
+	// 100 ms by default), so libzmq-based peers do not list it.
+	"auto_reconnect": "bool",
 }
 
 // Ptr returns a pointer to v; convenient for the optional integer fields.

@@ -20,7 +20,7 @@ import (
 // pass in a second.
 
 const (
-	hbIvl     = 100 * time.Millisecond
+	hbIvl = 100 * time.Millisecond
 	// hbTimeout is ten intervals: at 300 ms a loaded two-core machine (peers, tap and eight
 	// processes) missed a PONG now and then and a healthy link was cut, a flake, not a result.
 	hbTimeout = time.Second

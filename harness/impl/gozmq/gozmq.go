@@ -37,8 +37,9 @@ const fallbackVersion = "v0.17.0"
 
 // Options lists the peer.Options go-zeromq genuinely implements for every socket type that
 // can use them. sndhwm exists only on PUB (a queue length that drops when full) and is
-// accepted there without being advertised.
-var Options = []string{"subscribe", "unsubscribe", "routing_id"}
+// accepted there without being advertised. auto_reconnect is zmq4.WithAutomaticReconnect,
+// set before the first bind/connect.
+var Options = []string{"subscribe", "unsubscribe", "routing_id", "auto_reconnect"}
 
 // Backend creates go-zeromq sockets. The zero value is not usable; call New.
 type Backend struct {
@@ -65,7 +66,7 @@ func (b *Backend) Info() peer.Hello {
 		Libzmq:  "",
 		Notes: "pure Go; no receive timeout (the peer enforces deadlines with one reader goroutine per socket); " +
 			"inproc registry is process-wide (contexts do not isolate inproc); no unbind/disconnect/linger; " +
-			"sndhwm only on PUB; routing_id only before the first bind/connect; " +
+			"sndhwm only on PUB; routing_id and auto_reconnect only before the first bind/connect; " +
 			"PLAIN only (no CURVE, no ZAP: its PLAIN server accepts any credentials), role fixed by direction, before the first bind/connect",
 		Caps: peer.Caps{
 			SocketTypes: append([]string(nil), peer.SocketTypes...),

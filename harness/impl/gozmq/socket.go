@@ -26,6 +26,9 @@ type socket struct {
 	idSet  bool
 	closed bool
 	sec    security // mechanism options asked for before zs exists (security.go)
+	// reconnect asks for zmq4.WithAutomaticReconnect at creation (auto_reconnect): without
+	// it a go-zeromq socket never redials a connection it lost.
+	reconnect bool
 
 	rd *reader
 	wr *writer
@@ -58,6 +61,9 @@ func (s *socket) lib() (zmq4.Socket, error) {
 		}
 		if o := s.sec.libOption(); o != nil {
 			opts = append(opts, o)
+		}
+		if s.reconnect {
+			opts = append(opts, zmq4.WithAutomaticReconnect(true))
 		}
 		s.zs = s.mk(s.ctx, opts...)
 		go s.rd.loop(s.zs)
@@ -145,6 +151,21 @@ func (s *socket) SetOption(name string, value any) error {
 			return peer.Errorf(peer.ErrUnsupported, "gozmq: go-zeromq takes the routing identity only at socket creation (before the first bind/connect)")
 		}
 		s.id, s.idSet = id, true
+		return nil
+	case "auto_reconnect":
+		on, err := peer.DecodeBool(value)
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			return peer.Errorf(peer.ErrClosed, "gozmq: socket is closed")
+		}
+		if s.zs != nil {
+			return peer.Errorf(peer.ErrUnsupported, "gozmq: go-zeromq takes WithAutomaticReconnect only at socket creation (before the first bind/connect)")
+		}
+		s.reconnect = on
 		return nil
 	case "subscribe", "unsubscribe":
 		topic, err := peer.DecodeBytes(value)

@@ -1,0 +1,108 @@
+package harness_test
+
+import (
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/shirou/gopsutil/v4/process"
+
+	"github.com/zmqsuite/zmqsuite/harness"
+	"github.com/zmqsuite/zmqsuite/harness/peer"
+)
+
+// The faults suite kills and freezes peers on purpose. A kill must end the process, cost the
+// cell nothing (no crash, no late crash for anyone), leave the other side's sockets working
+// and give the side a fresh peer at its next use; a stall must freeze the process until it is
+// resumed.
+var _ = Describe("kill and stall", func() {
+	var (
+		pool *harness.Pool
+		im   *harness.Impl
+	)
+	BeforeEach(func() {
+		bin, err := harness.PeerBinary()
+		Expect(err).NotTo(HaveOccurred())
+		_ = bin
+		reg, err := harness.NewRegistry("")
+		Expect(err).NotTo(HaveOccurred())
+		im, err = reg.Get("gozmq")
+		Expect(err).NotTo(HaveOccurred())
+		pool = harness.NewPool()
+		DeferCleanup(pool.Close)
+	})
+
+	It("kills a side's peer without charging anyone, and restarts it on the same endpoint", func(ctx SpecContext) {
+		cell := harness.NewCell(pool, harness.TCP, im, im)
+		cell.ID = "kill cell"
+		var killed harness.Killed
+		var ep string
+		a := harness.Run(ctx, cell, func() {
+			pull := cell.Bind(ctx, harness.PULL)
+			ep = pull.Endpoint
+			push := cell.Connect(ctx, harness.PUSH, pull)
+			push.Send(ctx, "before")
+			Expect(pull.RecvStrings(ctx)).To(Equal([]string{"before"}))
+			killed = cell.Kill(ctx, harness.BindSide)
+			Expect(processGone(killed.PID)).To(BeTrue(), "pid %d still exists after Kill", killed.PID)
+			cell.Restart(ctx, harness.BindSide)
+			Expect(cell.PID(ctx, harness.BindSide)).NotTo(Equal(killed.PID))
+			again := cell.Socket(ctx, harness.BindSide, harness.PULL)
+			Expect(again.BindTo(ctx, ep)).To(Succeed())
+			// The other side's peer lives on: a new PUSH there reaches the restarted binder
+			// (whether the old one redials is the faults suite's business, not the harness's).
+			fresh := cell.Connect(ctx, harness.PUSH, again)
+			fresh.Send(ctx, "after")
+			Expect(again.RecvStrings(ctx)).To(Equal([]string{"after"}))
+			_ = push
+		})
+		Expect(a.Fault).To(BeNil())
+		Expect(a.Err).NotTo(HaveOccurred())
+		Expect(cell.Close(ctx)).To(BeNil(), "closing skips the killed peer's sockets")
+		Expect(cell.LateCrashes()).To(BeEmpty())
+		Expect(killed.Side).To(Equal(harness.BindSide))
+		Expect(cell.Steps()).To(ContainElement(HavePrefix("kill bind peer (gozmq, pid ")))
+
+		next := harness.NewCell(pool, harness.TCP, im, im)
+		next.ID = "next cell"
+		a = harness.Run(ctx, next, func() { next.Bind(ctx, harness.PULL) })
+		Expect(a.Fault).To(BeNil())
+		Expect(next.LateCrashes()).To(BeEmpty(), "a peer the harness killed is nobody's late crash")
+		next.Close(ctx)
+		Expect(pool.Shutdown()).To(BeEmpty())
+	}, SpecTimeout(60*time.Second))
+
+	It("a call on a killed peer's socket is a fault of the case, not a hang", func(ctx SpecContext) {
+		cell := harness.NewCell(pool, harness.TCP, im, im)
+		a := harness.Run(ctx, cell, func() {
+			pull := cell.Bind(ctx, harness.PULL)
+			cell.Kill(ctx, harness.BindSide)
+			_, _ = pull.TryRecv(ctx, 100*time.Millisecond)
+		})
+		Expect(a.Fault).NotTo(BeNil())
+		Expect(a.Fault.Error()).To(ContainSubstring("a kill by the harness"))
+		cell.Close(ctx)
+	}, SpecTimeout(30*time.Second))
+
+	It("stalls a peer until it is resumed", func(ctx SpecContext) {
+		cell := harness.NewCell(pool, harness.TCP, im, im)
+		a := harness.Run(ctx, cell, func() {
+			pull := cell.Bind(ctx, harness.PULL)
+			pid := cell.PID(ctx, harness.BindSide)
+			resume := cell.Stall(ctx, harness.BindSide)
+			defer resume()
+			p, err := process.NewProcessWithContext(ctx, int32(pid))
+			Expect(err).NotTo(HaveOccurred())
+			Eventually(ctx, func() []string { s, _ := p.StatusWithContext(ctx); return s }).
+				WithTimeout(5 * time.Second).Should(ContainElement(process.Stop))
+			resume()
+			Eventually(ctx, func() []string { s, _ := p.StatusWithContext(ctx); return s }).
+				WithTimeout(5 * time.Second).ShouldNot(ContainElement(process.Stop))
+			_, err = pull.TryRecv(ctx, 50*time.Millisecond)
+			Expect(peer.Category(err)).To(Equal(peer.ErrAgain), "the resumed peer answers")
+		})
+		Expect(a.Fault).To(BeNil())
+		Expect(a.Err).NotTo(HaveOccurred())
+		cell.Close(ctx)
+	}, SpecTimeout(30*time.Second))
+})

@@ -1,0 +1,9 @@
+//go:build !unix
+
+package harness
+
+import "errors"
+
+// Windows has no SIGSTOP: cases that stall a peer skip there (Cell.Stall).
+func stopProcess(pid int) error     { return errors.New("no SIGSTOP") }
+func continueProcess(pid int) error { return nil }
