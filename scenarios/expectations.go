@@ -17,7 +17,8 @@ import (
 // Expectation is one known failure: a failure reproduced, with the reason written as an
 // upstream bug report would say it, and where it is tracked.
 type Expectation struct {
-	// Suite is the suite whose case this is: conformance (the default), wire, faults, hosts.
+	// Suite is the suite whose case this is: conformance (the default), wire, faults, hosts;
+	// "*" (AllSuites, an interop entry's default) is every suite.
 	Suite     string `yaml:"suite"`
 	Case      string `yaml:"case"`
 	Transport string `yaml:"transport"` // tcp, ipc, inproc, or "*"
@@ -192,6 +193,9 @@ func typeErrorLine(msg string, fallback int) (int, string) {
 	return fallback, msg
 }
 
+// AllSuites is the suite of an entry for every suite: an interop entry's default.
+const AllSuites = "*"
+
 // Suites whose cases expectations may name: the project's, and any suite a test binary
 // registers (RegisterSuite).
 var Suites = []string{"conformance", "wire", "faults", "hosts", "bench"}
@@ -213,8 +217,13 @@ func (e *Expectation) validate() error {
 	}
 	if e.Suite == "" {
 		e.Suite = "conformance"
+		if e.IsInterop() {
+			// Two implementations that never connect do not connect in any suite: an
+			// interop entry holds for every suite unless it names one.
+			e.Suite = AllSuites
+		}
 	}
-	known := false
+	known := e.Suite == AllSuites
 	for _, s := range Suites {
 		known = known || s == e.Suite
 	}
@@ -295,7 +304,7 @@ func (x *Expectations) Check(suite string, known func(string) bool, impls []stri
 	names := append([]string(nil), impls...)
 	sort.Strings(names)
 	for _, e := range x.list {
-		if e.Suite != suite {
+		if e.Suite != suite && e.Suite != AllSuites {
 			continue
 		}
 		if e.IsInterop() && (e.Bind == "*" || e.Connect == "*") {
@@ -328,7 +337,7 @@ func (e *Expectation) matches(c Cell) bool {
 	if suite == "" {
 		suite = "conformance"
 	}
-	if e.Suite != suite || e.Case != c.Case || !glob(e.Transport, c.Transport) || !glob(e.Bind, c.Bind) ||
+	if (e.Suite != suite && e.Suite != AllSuites) || e.Case != c.Case || !glob(e.Transport, c.Transport) || !glob(e.Bind, c.Bind) ||
 		!glob(e.Connect, c.Connect) || !glob(e.OS, c.OS) {
 		return false
 	}

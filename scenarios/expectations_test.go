@@ -147,3 +147,40 @@ func TestExpectationsYAMLErrorsNameTheRightLine(t *testing.T) {
 		}
 	}
 }
+
+// An interop entry (case "*") holds in every suite unless it names one: two implementations
+// that never connect do not connect in the faults or hosts suites either.
+func TestInteropEntriesHoldInEverySuite(t *testing.T) {
+	x, err := ParseExpectations("e.yaml", []byte(`
+- case: "*"
+  bind: gozmq
+  connect: jeromq
+  transport: tcp
+  reason: no common ZMTP revision
+  link: not reported upstream
+- case: "*"
+  suite: faults
+  bind: jeromq
+  connect: gozmq
+  transport: tcp
+  reason: no common ZMTP revision
+  link: not reported upstream
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, suite := range []string{"", "faults", "hosts"} {
+		if x.Interop(Cell{Suite: suite, Case: "PP.4", Transport: "tcp", Bind: "gozmq", Connect: "jeromq", OS: "linux"}) == nil {
+			t.Errorf("suite %q: the suite-less interop entry does not hold", suite)
+		}
+	}
+	if x.Interop(Cell{Suite: "conformance", Case: "PP.4", Transport: "tcp", Bind: "jeromq", Connect: "gozmq", OS: "linux"}) != nil {
+		t.Error("an interop entry of the faults suite holds in conformance")
+	}
+	if x.Interop(Cell{Suite: "faults", Case: "PP.4", Transport: "tcp", Bind: "jeromq", Connect: "gozmq", OS: "linux"}) == nil {
+		t.Error("an interop entry of the faults suite does not hold there")
+	}
+	if err := x.Check("faults", func(string) bool { return true }, []string{"gozmq", "jeromq"}); err != nil {
+		t.Errorf("check: %v", err)
+	}
+}
