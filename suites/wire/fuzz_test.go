@@ -50,7 +50,7 @@ func registerReproducers() bool {
 		wire.Case(fmt.Sprintf("W.REPRO.%d", r.ID), Must, wire.Robust, title, func(ctx SpecContext, w *wire.Wire) {
 			l := w.Open(ctx, h.PULL, h.PUSH)
 			var how string
-			res := l.Play(ctx, zmtp.SendRaw(r.Octets), wire.Settle(&how))
+			res := l.Play(ctx, zmtp.SendRaw(r.Octets), wire.SettleRaw(&how))
 			w.Alive(ctx)
 			var v wire.Verdict
 			v.Result("the reproducer's stream", res)

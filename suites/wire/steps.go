@@ -167,6 +167,26 @@ func Ready() zmtp.Step { return zmtp.Handshake() }
 // Settle is settle with SettleWithin, for cases that watch a hostile connection themselves.
 func Settle(how *string) zmtp.Step { return settle(SettleWithin, how) }
 
+// SettleRaw watches a connection whose octets are not decoded (a replayed stream: the
+// implementation's greeting is still unread) for SettleWithin: "closed" or "ignored". It
+// reads everything, so that our close afterwards is not a reset that would discard what the
+// implementation had not read yet.
+func SettleRaw(how *string) zmtp.Step {
+	return zmtp.Do(fmt.Sprintf("the implementation closes or ignores the connection within %s (its octets not decoded)", SettleWithin),
+		func(ctx context.Context, s *zmtp.Session) error {
+			_, err := s.ReadGreetingPrefix(ctx, 1<<24, time.Now().Add(SettleWithin))
+			switch {
+			case zmtp.IsClosed(err):
+				*how = "closed"
+			case IsTimeout(err):
+				*how = "ignored"
+			default:
+				return err
+			}
+			return nil
+		})
+}
+
 // settle watches a connection after the hostile octets for d: the implementation closes it
 // ("closed", an ERROR first is "ERROR, closed") or keeps quiet ("ignored"); what else it sends
 // is noted ("answered PONG"). Only a failure to read is an error.
@@ -191,7 +211,12 @@ func settle(d time.Duration, how *string) zmtp.Step {
 				case IsTimeout(err):
 					*how = said + "ignored"
 				case errors.As(err, &de):
+					// Keep reading until the end of the window: closing now, with its octets
+					// unread, would reset the connection under the implementation's feet.
 					*how = said + "sent octets that are not ZMTP (" + de.Reason + ")"
+					if _, rerr := s.ReadGreetingPrefix(ctx, 1<<24, dl); zmtp.IsClosed(rerr) {
+						*how += ", closed"
+					}
 				default:
 					return err
 				}
