@@ -2,6 +2,7 @@ package wire
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/zmqsuite/zmqsuite/harness"
@@ -220,6 +222,10 @@ func sendOnce(ctx context.Context, endpoint string, b []byte) {
 	}
 	d := net.Dialer{Timeout: 2 * time.Second}
 	c, err := d.DialContext(ctx, network, addr)
+	for try := 0; err != nil && errors.Is(err, syscall.EAGAIN) && try < 200; try++ {
+		time.Sleep(10 * time.Millisecond) // a full unix listen backlog: see dialRetry
+		c, err = d.DialContext(ctx, network, addr)
+	}
 	if err != nil {
 		return
 	}

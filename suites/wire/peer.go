@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/onsi/gomega"
@@ -214,13 +215,31 @@ func (l *Link) prepare(ctx context.Context) {
 // the harness, so that plays can run on their own goroutines.
 func (l *Link) open(ctx context.Context, cfg zmtp.Config) (*zmtp.Conn, error) {
 	if l.w.Binds {
-		return zmtp.DialRaw(ctx, l.Endpoint, cfg)
+		return dialRetry(ctx, l.Endpoint, cfg)
 	}
 	nc, err := l.lst.next(ctx, AcceptWithin, l.pending)
 	if err != nil {
 		return nil, err
 	}
 	return zmtp.NewConn(nc, cfg), nil
+}
+
+// dialRetry dials; a unix socket whose listen backlog is full refuses at once with EAGAIN
+// (where tcp would retransmit its SYN), which says the implementation has not yet accepted
+// our previous connections, not that it refuses this one: try again, for up to 2 s.
+func dialRetry(ctx context.Context, endpoint string, cfg zmtp.Config) (*zmtp.Conn, error) {
+	end := time.Now().Add(2 * time.Second)
+	for {
+		c, err := zmtp.DialRaw(ctx, endpoint, cfg)
+		if err == nil || !errors.Is(err, syscall.EAGAIN) || time.Now().After(end) {
+			return c, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // Play runs steps on a new connection with the link's Config, and closes it.
