@@ -23,11 +23,14 @@ import (
 var _ = wire.Case("W.CMD.1", Must, wire.Reject, "A PING before the handshake is complete closes the connection",
 	func(ctx SpecContext, w *wire.Wire) {
 		l := w.Open(ctx, h.PULL, h.PUSH)
-		l.Rejects(ctx, wire.Row{What: "PING instead of READY", Steps: []zmtp.Step{
-			zmtp.SendGreeting(zmtp.V3_1, "NULL", false),
-			zmtp.ExpectGreeting(zmtp.OrClose()),
-			zmtp.SendPing(0, []byte("early")),
-		}})
+		pingRow := func(what string, ttl time.Duration, pingContext string) wire.Row {
+			return wire.Row{What: what, Steps: []zmtp.Step{
+				zmtp.SendGreeting(zmtp.V3_1, "NULL", false),
+				zmtp.ExpectGreeting(zmtp.OrClose()),
+				zmtp.SendPing(ttl, []byte(pingContext)),
+			}}
+		}
+		l.Rejects(ctx, pingRow("PING instead of READY", 0, "early"), pingRow("PING with a TTL instead of READY", time.Second, ""))
 	})
 
 // W.CMD.2 (RFC 37 §Commands: commands "are used by the ZMTP implementation and not generally

@@ -281,11 +281,14 @@ var _ = wire.Case("W.HS.6", Must, wire.Reject, "Traffic before READY closes the 
 var _ = wire.Case("W.HS.7", Must, wire.Reject, "An ERROR command during the handshake closes the connection",
 	func(ctx SpecContext, w *wire.Wire) {
 		l := w.Open(ctx, h.PULL, h.PUSH)
-		l.Rejects(ctx, wire.Row{What: "ERROR instead of READY", Steps: []zmtp.Step{
-			zmtp.SendGreeting(zmtp.V3_1, "NULL", false),
-			zmtp.ExpectGreeting(zmtp.OrClose()),
-			zmtp.SendCommand(zmtp.CmdError, zmtp.ErrorData("go away")),
-		}})
+		errorRow := func(what, reason string) wire.Row {
+			return wire.Row{What: what, Steps: []zmtp.Step{
+				zmtp.SendGreeting(zmtp.V3_1, "NULL", false),
+				zmtp.ExpectGreeting(zmtp.OrClose()),
+				zmtp.SendCommand(zmtp.CmdError, zmtp.ErrorData(reason)),
+			}}
+		}
+		l.Rejects(ctx, errorRow("ERROR instead of READY", "go away"), errorRow("ERROR with an empty reason", ""))
 	})
 
 // W.HS.8 (RFC 23 §Security Considerations; libzmq's HANDSHAKE_IVL): connections that stay

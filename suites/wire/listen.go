@@ -110,9 +110,6 @@ func (l *listener) nextArrival(ctx context.Context, within time.Duration, connec
 	}
 }
 
-// pending says how many connections are queued (made by the implementation, not taken).
-func (l *listener) pending() int { return len(l.conns) }
-
 // close stops listening and closes the connections nobody took; for ipc, net.UnixListener
 // removes the socket file it created, so a binding that keeps redialling gets ENOENT.
 func (l *listener) close() {
@@ -137,13 +134,4 @@ func (l *listener) close() {
 type call struct {
 	done chan struct{}
 	err  error
-}
-
-func (c *call) finished() bool {
-	select {
-	case <-c.done:
-		return true
-	default:
-		return false
-	}
 }

@@ -161,12 +161,6 @@ func (l *Link) Greets(v zmtp.Version) []zmtp.Step {
 	}
 }
 
-// Ready is the well-formed greeting and handshake of our Config (the zmtp.Handshake step).
-func Ready() zmtp.Step { return zmtp.Handshake() }
-
-// Settle is settle with SettleWithin, for cases that watch a hostile connection themselves.
-func Settle(how *string) zmtp.Step { return settle(SettleWithin, how) }
-
 // SettleRaw watches a connection whose octets are not decoded (a replayed stream: the
 // implementation's greeting is still unread) for SettleWithin: "closed" or "ignored". It
 // reads everything, so that our close afterwards is not a reset that would discard what the

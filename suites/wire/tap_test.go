@@ -246,3 +246,50 @@ var _ = wire.Case("W.TAP.5", Must, wire.Emits, "A PLAIN server says as-server=1 
 		wire.Must(res, "wrong PLAIN credentials")
 		wire.MustAll(res.Transcript.Dir(zmtp.In).Problems, "what the PLAIN server sent")
 	})
+
+// curveKeys are a CURVE server's and a client's key pairs for one cell.
+func curveKeys() (server, client zmtp.KeyPair) {
+	var err error
+	if server, err = zmtp.GenerateKeyPair(); err == nil {
+		client, err = zmtp.GenerateKeyPair()
+	}
+	if err != nil {
+		panic(&h.StepError{Step: "CURVE keys", Err: err})
+	}
+	return server, client
+}
+
+// W.TAP.6 (RFC 25/26: MESSAGE is a command, "message = %d7 "MESSAGE" ..."; RFC 37 §Wire
+// Analysis: on an encrypted connection "message data SHALL be encoded as commands"): a CURVE
+// server's messages travel as MESSAGE commands, in command frames, never in clear or in data
+// frames.
+var _ = wire.Case("W.TAP.6", Must, wire.Emits, "Under CURVE the implementation's messages are MESSAGE commands in command frames",
+	func(ctx SpecContext, w *wire.Wire) {
+		w.Require(ctx, nil, wire.CurveServerOptions...)
+		server, client := curveKeys()
+		l := w.Open(ctx, h.PUSH, h.PULL, wire.CurveServer(server.Secret.Z85(), server.Public.Z85())...)
+		cfg := zmtp.Config{SocketType: h.PULL, Mechanism: zmtp.CurveClient(client, server.Public)}
+		res := l.PlayWith(ctx, cfg, zmtp.Handshake(), l.Sends("boxed", "two"), zmtp.ExpectMessage(zmtp.Frames("boxed", "two"), zmtp.Within(wire.RecvWithin)))
+		wire.Must(res, "messages from a CURVE server")
+		in := res.Transcript.Dir(zmtp.In)
+		var bad []string
+		if in.BoxesInDataFrames > 0 {
+			bad = append(bad, fmt.Sprintf("%d of %d MESSAGE boxes came in data frames (COMMAND flag clear)", in.BoxesInDataFrames, in.EncryptedMessages))
+		}
+		if in.ClearTextAfterHandshake > 0 {
+			bad = append(bad, fmt.Sprintf("%d clear-text data frames after the handshake", in.ClearTextAfterHandshake))
+		}
+		wire.MustAll(bad, "CURVE framing")
+	})
+
+// W.MEC.7 (RFC 25/26, RFC 37 §Wire Analysis, as W.TAP.6): a CURVE server delivers a message our
+// peer sends as RFC 25/26 frame it — a MESSAGE command in a command frame.
+var _ = wire.Case("W.MEC.7", Must, wire.Accept, "Under CURVE a MESSAGE command frame is delivered",
+	func(ctx SpecContext, w *wire.Wire) {
+		w.Require(ctx, nil, wire.CurveServerOptions...)
+		server, client := curveKeys()
+		l := w.Open(ctx, h.PULL, h.PUSH, wire.CurveServer(server.Secret.Z85(), server.Public.Z85())...)
+		cfg := zmtp.Config{SocketType: h.PUSH, Mechanism: zmtp.CurveClient(client, server.Public)}
+		wire.Must(l.PlayWith(ctx, cfg, zmtp.Handshake(), zmtp.SendMessage("command frame"), l.Receives("command frame")),
+			"a MESSAGE command frame to a CURVE server")
+	})
