@@ -255,6 +255,12 @@ const carriedLimit = 1 << 20
 func CarriedBy(b []byte) Carried {
 	var c Carried
 	rev, err := zmtp.DetectRevision(b)
+	if err != nil && err != zmtp.ErrShort {
+		// A signature with version octet 0 fits none of RFC 37's cases; libzmq takes it for
+		// ZMTP 1.0 (its ZMTP_1_0 revision is 0) and goes on in 1.0 framing: legacy.
+		c.Legacy = true
+		return c
+	}
 	if err != nil {
 		return c
 	}

@@ -67,6 +67,11 @@ func TestUnitCarried(t *testing.T) {
 	if c := wire.CarriedBy(zmtp.V2Greeting("PUSH", nil)); !c.Legacy {
 		t.Fatalf("a ZMTP 2.0 greeting is not legacy: %+v", c)
 	}
+	v0 := append([]byte(nil), g...)
+	v0[10] = 0
+	if c := wire.CarriedBy(v0); !c.Legacy || c.Judge(v0, [][]byte{[]byte("NULL")}) != "" || c.Judge(v0, [][]byte{[]byte("made up")}) != "bad" {
+		t.Fatalf("version octet 0 (libzmq's ZMTP 1.0): %+v", c)
+	}
 }
 
 // A signature elides what varies between two crashes of one bug.
