@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zmqsuite/zmqsuite/harness"
@@ -29,13 +30,14 @@ type listener struct {
 	done     chan struct{}
 	wg       sync.WaitGroup
 	once     sync.Once
+	retired  atomic.Bool
 }
 
-// listen binds a fresh endpoint of transport: tcp on the loopback with a port the kernel
-// picks, ipc in this process's ipc directory (harness.NewEndpoint: short, private, removed at
-// the end of the suite).
+// listen binds a fresh endpoint of transport: tcp on our loopback address with a port the
+// kernel picks, ipc in this process's ipc directory (harness.NewEndpoint: short, private,
+// removed at the end of the suite).
 func listen(transport string) (*listener, error) {
-	network, addr := "tcp", "127.0.0.1:0"
+	network, addr := "tcp", loopback()+":0"
 	if transport == harness.IPC {
 		ep, err := harness.NewEndpoint(harness.IPC)
 		if err != nil {
@@ -61,6 +63,10 @@ func (l *listener) loop() {
 		nc, err := l.l.Accept()
 		if err != nil {
 			return // closed
+		}
+		if l.retired.Load() {
+			nc.Close()
+			continue
 		}
 		select {
 		case l.conns <- arrival{nc, time.Now()}:
@@ -110,6 +116,22 @@ func (l *listener) nextArrival(ctx context.Context, within time.Duration, connec
 	}
 }
 
+// retire keeps the endpoint bound but refuses every connection to it (accepted and closed at
+// once), for the rest of the cell: a socket that redials an endpoint our peer is done with
+// reaches it and is refused, and the port cannot be handed by the kernel to another
+// listener — of another cell, in another process — that the redialler would then reach.
+func (l *listener) retire() {
+	l.retired.Store(true)
+	for {
+		select {
+		case a := <-l.conns:
+			a.nc.Close()
+		default:
+			return
+		}
+	}
+}
+
 // close stops listening and closes the connections nobody took; for ipc, net.UnixListener
 // removes the socket file it created, so a binding that keeps redialling gets ENOENT.
 func (l *listener) close() {
@@ -126,6 +148,26 @@ func (l *listener) close() {
 			}
 		}
 	})
+}
+
+var (
+	loopbackOnce sync.Once
+	loopbackAddr string
+)
+
+// loopback is the address our peer listens on: 127.0.0.37 where the system routes all of
+// 127/8 to the loopback interface (Linux), so that no socket of another suite on this machine
+// — they use 127.0.0.1 — redialling a port it used can reach our listener by a reused port
+// number; 127.0.0.1 elsewhere (macOS has only that address by default).
+func loopback() string {
+	loopbackOnce.Do(func() {
+		loopbackAddr = "127.0.0.1"
+		if l, err := net.Listen("tcp", "127.0.0.37:0"); err == nil {
+			l.Close()
+			loopbackAddr = "127.0.0.37"
+		}
+	})
+	return loopbackAddr
 }
 
 // call is a peer request running on another goroutine (the implementation's connect: go-

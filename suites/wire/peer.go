@@ -62,6 +62,9 @@ func (w *Wire) close() {
 		if l.lst != nil {
 			l.lst.close()
 		}
+		for _, r := range l.retired {
+			r.close()
+		}
 	}
 }
 
@@ -95,8 +98,9 @@ type Link struct {
 	Connect error
 
 	lst     *listener
-	pending *call // the implementation's connect to lst
-	used    bool  // lst has given its connection to a play
+	retired []*listener // listeners of earlier plays, refusing redials until the cell ends
+	pending *call       // the implementation's connect to lst
+	used    bool        // lst has given its connection to a play
 	routeID []byte
 	ended   time.Time // when our side of the last play's connection closed
 }
@@ -136,13 +140,13 @@ func (w *Wire) Baseline(ctx context.Context) {
 	}
 }
 
-// Quiet closes our listeners, so that what the implementation redials by itself after a
+// Quiet retires our listeners, so that what the implementation redials by itself after a
 // refused connection is refused too (the next play of a link listens afresh).
 func (w *Wire) Quiet() {
 	for _, l := range w.links {
 		if l.lst != nil && l.used {
 			l.join()
-			l.lst.close()
+			l.lst.retire()
 		}
 	}
 }
@@ -152,11 +156,12 @@ func (l *Link) Config() zmtp.Config { return zmtp.Config{SocketType: l.Ours} }
 
 // relisten replaces our listener by a fresh one: every play after the first gets a new
 // endpoint, so that nothing the implementation does on its own (libzmq redials a closed
-// connection every 100 ms) can reach the next play. The old listener closes, and with it the
-// endpoint: a binding that keeps redialling it is refused.
+// connection every 100 ms) can reach the next play. The old listener is retired: it stays
+// bound and refuses what redials it.
 func (l *Link) relisten() {
 	if l.lst != nil {
-		l.lst.close()
+		l.lst.retire()
+		l.retired = append(l.retired, l.lst)
 	}
 	lst, err := listen(l.w.Transport)
 	if err != nil {
