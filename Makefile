@@ -29,7 +29,7 @@ ZMQSUITE := $(OUT_ABS)/bin/zmqsuite$(EXE)
 export ZMQSUITE_ZMQPEER := $(ZMQPEER)
 SUITE_FLAGS = $(if $(FILTER),--filter '$(FILTER)') $(if $(PROCS),--procs $(PROCS)) $(if $(SHARD),--shard $(SHARD))
 
-.PHONY: all deps build test unit pytest check-peers conformance wire faults hosts bench bench-hosts bench-check report run doctor vet clean
+.PHONY: all deps build test unit pytest check-peers suites conformance wire faults fuzz soak hosts bench bench-hosts bench-check report run doctor vet clean
 all: test
 
 deps:
@@ -75,6 +75,29 @@ wire: build
 faults: build
 	@$(ZMQSUITE) suite faults $(SUITE_FLAGS)
 
+# Every suite of one machine, each to its end even when one before it is red (a red cell is a
+# result, not the end of the run); the status says whether any was red.
+SUITES := conformance wire faults
+suites: build
+	@status=0; for s in $(SUITES); do $(MAKE) --no-print-directory $$s || status=1; done; \
+	[ $$status = 0 ] || echo "suites: some cells are red (above, and in out/<suite>/results.json)"; exit $$status
+
+# The wire suite's mutation run for DURATION (default 10m) on every implementation, saving
+# each new kind of crash, minimized, as a reproducer that W.REPRO.n replays from then on
+# (suites/wire/testdata/reproducers). `make wire` runs a short one (300 mutations each).
+DURATION ?= 10m
+fuzz: build
+	@ZMQSUITE_FUZZ_DURATION=$(DURATION) ZMQSUITE_FUZZ_COUNT=0 ZMQSUITE_FUZZ_MINIMIZE=1 \
+	  ZMQSUITE_FUZZ_SAVE=$(CURDIR)/suites/wire/testdata/reproducers \
+	  $(ZMQSUITE) suite wire --filter 'case:W.FUZZ$(if $(FILTER), && ($(FILTER)))' $(if $(PROCS),--procs $(PROCS))
+
+# The load and leak cases (LOAD.1, LEAK.1) repeated for DURATION (say 1h) on each
+# implementation; the record's rounds metric says how many rounds ran. The suite's bound grows
+# with the duration.
+soak: build
+	@ZMQSUITE_SOAK_DURATION=$(DURATION) $(ZMQSUITE) suite faults --filter 'pattern:load$(if $(FILTER), && ($(FILTER)))' \
+	  $(if $(PROCS),--procs $(PROCS))
+
 # Conformance's tcp cells between two simulated hosts (network namespaces joined by a shaping
 # router: docs/hosts.md), one run per scenario; needs root. NET='20ms,mtu1280' picks scenarios;
 # with a placement of your own (ZMQSUITE_HOST_BIND, ZMQSUITE_HOST_CONNECT) there is no netsim.
@@ -88,7 +111,9 @@ bench-hosts: build
 	@ZMQSUITE_QUICK=$(QUICK) ZMQSUITE_BENCH_PROFILE=$(if $(FULL),full) ZMQSUITE_BENCH_GRID=$(GRID) \
 	  $(ZMQSUITE) suite bench --net '$(if $(NET),$(NET),loopback,none,20ms,20ms-1%,mtu1280)' \
 	  --filter 'kind:bench && transport:tcp $(if $(FILTER),&& ($(FILTER)))'
-test: deps vet unit pytest check-peers conformance
+# The tests: set-up, vet, unit tests, the pyzmq peer's tests, the peer contract on every
+# peer, then every suite of one machine (conformance, wire, faults).
+test: deps vet unit pytest check-peers suites
 
 # Benchmarks: the default profile (linear pairings: each implementation with itself and both
 # ways with libzmq; adaptive repetitions), QUICK=1 (CI: 64 B, 3 × 200 ms), FULL=1 (the
@@ -107,10 +132,10 @@ report: build
 # The main job. Red conformance cells are results, not the end of the run: the benchmarks and
 # the report still happen, and the exit status says whether anything was red.
 run: deps build
-	@status=0; $(MAKE) --no-print-directory conformance || status=$$?; \
+	@status=0; $(MAKE) --no-print-directory suites || status=$$?; \
 	$(MAKE) --no-print-directory bench && $(MAKE) --no-print-directory report || status=1; \
 	echo "report: $(OUT_ABS)/report/index.html"; \
-	[ $$status = 0 ] || echo "run: some conformance cells are red (see the report)"; exit $$status
+	[ $$status = 0 ] || echo "run: some cells are red (see the report)"; exit $$status
 
 clean:
 	rm -rf $(OUT)

@@ -87,8 +87,44 @@ func runSuite(args []string) int {
 	if *procs > 0 {
 		o.Procs = *procs
 	}
+	longer, err := runLength(name)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "zmqsuite suite: "+err.Error())
+		return matrix.ExitUnusable
+	}
+	o.Timeout += longer
 	if *timeout > 0 {
 		o.Timeout = *timeout
 	}
 	return matrix.RunSuite(o, os.Stdout, os.Stderr)
+}
+
+// runLengths are the variables that make a suite's cells run for a given time (make soak, make
+// fuzz), by suite: a malformed one is refused here, before anything runs, and a long one
+// lengthens the suite's default bound by itself per implementation (each of those cells is
+// per implementation; two load cases per implementation in a soak).
+var runLengths = map[string]struct {
+	env   string
+	cells int // cells per implementation that run for the length
+}{
+	"faults": {"ZMQSUITE_SOAK_DURATION", 2},
+	"wire":   {"ZMQSUITE_FUZZ_DURATION", 1},
+}
+
+// runLength checks the suite's run-length variable and returns how much longer its bound is.
+func runLength(suite string) (time.Duration, error) {
+	rl, ok := runLengths[suite]
+	v := os.Getenv(rl.env)
+	if !ok || v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%s=%q: want a Go duration such as 30m or 1h", rl.env, v)
+	}
+	reg, err := harness.DefaultRegistry()
+	if err != nil {
+		return 0, err
+	}
+	return d * time.Duration(rl.cells*len(reg.Names())), nil
 }

@@ -198,6 +198,8 @@ func SetReference(recs []harness.Record) {
 }
 
 // Pseudo-implementations: a side of a cell that is the suite's own instrument, not a binding.
+// The wire suite's ZMTP peer is known here so that a merge of its shards (which links no
+// suite) still treats it as one; a run adds its Run.Pseudo.
 var pseudo = map[string]bool{"zmtp": true}
 
 // referenceSides replaces every real implementation of a cell by libzmq.
@@ -221,7 +223,8 @@ func behaviour(r *harness.Record) string {
 // its expectations entry; a failure between two implementations is triangulated against each
 // one's pairing with itself in the same case and transport (the implementation whose own
 // pairing fails too is blamed; "pairing" when both pass with themselves, so the fault is in
-// how they meet; "both" when both fail alone too).
+// how they meet; "both" when both fail alone too). Against a pseudo-implementation (the wire
+// suite's ZMTP peer) the real implementation is blamed.
 func SetBlame(recs []harness.Record) {
 	self := map[string]*harness.Record{}
 	key := func(r *harness.Record, impl string) string {
@@ -250,6 +253,11 @@ func SetBlame(recs []harness.Record) {
 			r.Blame = "expectations"
 		case r.Bind == r.Connect:
 			r.Blame = r.Bind
+		case pseudo[r.Connect] && !pseudo[r.Bind]:
+			// Against the suite's own instrument, the implementation is the only party.
+			r.Blame = "bind:" + r.Bind
+		case pseudo[r.Bind] && !pseudo[r.Connect]:
+			r.Blame = "connect:" + r.Connect
 		default:
 			bf, bk := failsAlone(r, r.Bind)
 			cf, ck := failsAlone(r, r.Connect)

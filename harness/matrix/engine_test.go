@@ -146,6 +146,7 @@ func TestBlameTriangulates(t *testing.T) {
 		rec("A.3", "gozmq", "libzmq", harness.Fail),
 		rec("A.4", "gozmq", "libzmq", harness.XPass),
 		rec("A.5", "gozmq", "libzmq", harness.Fail),
+		rec("W.1", "gozmq", "zmtp", harness.Fail), rec("W.1", "zmtp", "libzmq", harness.Hang),
 	}
 	crash := rec("A.6", "gozmq", "libzmq", harness.Crash)
 	crash.Blame = "connect:libzmq"
@@ -156,6 +157,7 @@ func TestBlameTriangulates(t *testing.T) {
 		"A.2 tcp gozmq→libzmq": "pairing", "A.3 tcp gozmq→libzmq": "both", "A.3 tcp gozmq→gozmq": "gozmq",
 		"A.4 tcp gozmq→libzmq": "expectations", "A.5 tcp gozmq→libzmq": "undetermined",
 		"A.6 tcp gozmq→libzmq": "connect:libzmq",
+		"W.1 tcp gozmq→zmtp": "bind:gozmq", "W.1 tcp zmtp→libzmq": "connect:libzmq",
 	}
 	for _, r := range recs {
 		if w, ok := want[r.ID]; ok && r.Blame != w {

@@ -105,6 +105,9 @@ func NewRun(s *Suite, opts ...func(*Run)) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, p := range r.Pseudo {
+		pseudo[p] = true
+	}
 	if r.Expectations, err = LoadExpectations(r.expSuite, s.Known, append(r.Found.Registry, r.Pseudo...)); err != nil {
 		return nil, err
 	}
