@@ -157,7 +157,7 @@ func TestBlameTriangulates(t *testing.T) {
 		"A.2 tcp gozmq→libzmq": "pairing", "A.3 tcp gozmq→libzmq": "both", "A.3 tcp gozmq→gozmq": "gozmq",
 		"A.4 tcp gozmq→libzmq": "expectations", "A.5 tcp gozmq→libzmq": "undetermined",
 		"A.6 tcp gozmq→libzmq": "connect:libzmq",
-		"W.1 tcp gozmq→zmtp": "bind:gozmq", "W.1 tcp zmtp→libzmq": "connect:libzmq",
+		"W.1 tcp gozmq→zmtp":   "bind:gozmq", "W.1 tcp zmtp→libzmq": "connect:libzmq",
 	}
 	for _, r := range recs {
 		if w, ok := want[r.ID]; ok && r.Blame != w {
