@@ -17,7 +17,7 @@ var (
 	//go:embed report.css
 	htmlCSS string
 
-	htmlTemplate = template.Must(template.New("report").Parse(htmlSource))
+	htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{"measuredIntro": func() string { return measuredIntro }}).Parse(htmlSource))
 )
 
 type htmlData struct {

@@ -155,8 +155,8 @@ func (m *mdWriter) conformance(c *conformanceView) {
 		return append(cells, fmt.Sprint(row.Total), fmt.Sprint(row.Red))
 	})
 
-	if len(c.Faults) > 0 {
-		m.faults(c.Faults)
+	if len(c.Measured) > 0 {
+		m.measured(c.Measured)
 	}
 	if c.Security != nil {
 		m.security(c.Security)
@@ -200,14 +200,22 @@ func (m *mdWriter) security(g *securityGrid) {
 	})
 }
 
-// faults is the accounting table: what each fault cell counted.
-func (m *mdWriter) faults(rows []faultRow) {
-	m.f("### Messages accounted for\n\nWhat each fault cell counted against the content pattern, and the time the connection took to recover.\n\n")
-	head := append(append([]string{"case", "transport", "pairing", "outcome"}, faultMetrics...), "recovery ms")
-	m.table(head, len(rows), func(i int) []string {
-		r := rows[i]
-		return append(append([]string{mdBold(r.Case), r.Transport, r.Pairing, r.Style.Symbol + " " + string(r.Outcome)}, r.Counts...), r.RecoveryMS)
-	})
+// measuredIntro says what the measured tables hold.
+const measuredIntro = "What the cells counted or timed, case by case. Fault cells account for their messages against the content pattern " +
+	"(sent, delivered, lost, duplicated, reordered, malformed) and the time the connection took to recover; " +
+	"other figures keep the case's own names. Recorded beside the verdict, which stays the case's."
+
+// measured writes one table per case that recorded figures.
+func (m *mdWriter) measured(ts []measuredTable) {
+	m.f("### Measured\n\n%s\n\n", measuredIntro)
+	for _, t := range ts {
+		m.f("#### %s %s\n\n", mdText(t.Case), mdText(t.Title))
+		head := append([]string{"transport", "pairing", "outcome"}, t.Columns...)
+		m.table(head, len(t.Rows), func(i int) []string {
+			r := t.Rows[i]
+			return append([]string{r.Transport, r.Pairing, r.Style.Symbol + " " + string(r.Outcome)}, r.Values...)
+		})
+	}
 }
 
 // mdCell is the grid cell: the symbol, linked to the upstream issue for a known failure.

@@ -31,8 +31,8 @@ type conformanceView struct {
 	// Suite is the suite's name ("conformance", "wire", …); Title its heading; Anchor the
 	// prefix of its HTML ids.
 	Suite, Title, Anchor string
-	// Faults is the accounting table of a faults run.
-	Faults []faultRow
+	// Measured is what the suite's cells counted or timed, one table per case (measured.go).
+	Measured []measuredTable
 	// Security is the mechanism × pairing grid of the security cells.
 	Security *securityGrid
 	Cells    int
@@ -75,7 +75,7 @@ func newView(r harness.Results) view {
 			Legend:   outcomeStyles,
 			Grids:    buildGrids(recs, o),
 			Problems: buildProblems(recs, o),
-			Faults:   buildFaults(recs, o),
+			Measured: buildMeasured(recs, o),
 			Security: buildSecurityGrid(recs, o),
 		}
 		for _, rec := range recs {
