@@ -64,6 +64,8 @@ var optionProbes = map[string]optionProbe{
 	"zap_domain":      {"DEALER", "check-domain"},
 	"handshake_ivl":   {"DEALER", 5000},
 	"mechanism":       {"DEALER", nil},
+	// Faults: a peer listing it (go-zeromq's) redials a lost connection.
+	"auto_reconnect": {"DEALER", true},
 }
 
 // zeroKeyZ85 is the Z85 text of 32 zero bytes.

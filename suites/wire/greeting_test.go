@@ -275,8 +275,7 @@ func negotiated(w *wire.Wire, version string, res zmtp.Result, refused bool) {
 // closes at once.
 var _ = wire.Case("W.GR.7", Must, wire.Reject, "A PLAIN socket closes at once on a ZMTP 1.0 or 2.0 peer",
 	func(ctx SpecContext, w *wire.Wire) {
-		w.Require(ctx, nil, wire.PlainServerOptions...)
-		l := w.Open(ctx, h.PULL, h.PUSH, wire.PlainServer()...)
+		l, _ := w.OpenPlainServer(ctx, h.PULL, h.PUSH)
 		l.Rejects(ctx,
 			wire.Row{What: "ZMTP 2.0 greeting", Steps: []zmtp.Step{zmtp.SendLegacyGreeting(h.PUSH, nil)}, Watch: wire.ClosesRaw},
 			wire.Row{What: "ZMTP 1.0 greeting", Steps: []zmtp.Step{zmtp.SendRaw(zmtp.V1Greeting(nil))}, Watch: wire.ClosesRaw})

@@ -83,8 +83,7 @@ var _ = wire.Case("W.MEC.3", Libzmq, wire.Observe, "A NULL greeting with as-serv
 // and delivers nothing from it.
 var _ = wire.Case("W.MEC.5", Must, wire.Reject, "A PLAIN server closes a connection with wrong credentials",
 	func(ctx SpecContext, w *wire.Wire) {
-		w.Require(ctx, nil, wire.PlainServerOptions...)
-		l := w.Open(ctx, h.PULL, h.PUSH, wire.PlainServer()...)
+		l, zap := w.OpenPlainServer(ctx, h.PULL, h.PUSH)
 		var rows []wire.Row
 		for _, c := range [][2]string{{wire.PlainUser, "wrong"}, {"intruder", wire.PlainPassword}} {
 			rows = append(rows, wire.Row{What: fmt.Sprintf("user %q password %q", c[0], c[1]), Steps: []zmtp.Step{
@@ -94,6 +93,10 @@ var _ = wire.Case("W.MEC.5", Must, wire.Reject, "A PLAIN server closes a connect
 			}})
 		}
 		l.Rejects(ctx, rows...)
+		// The refusal is the handler's answer, not a default: it allowed none of these.
+		if err := zap.AllowedNone(ctx); err != nil {
+			wire.MustAll([]string{err.Error()}, "the ZAP handler's answers")
+		}
 	})
 
 // W.MEC.6 (RFC 26 §HELLO: "the server SHALL validate all fields and SHALL reject and
@@ -101,12 +104,7 @@ var _ = wire.Case("W.MEC.5", Must, wire.Reject, "A PLAIN server closes a connect
 // whose HELLO has the wrong length or version.
 var _ = wire.Case("W.MEC.6", Must, wire.Reject, "A CURVE server closes a connection with a malformed HELLO",
 	func(ctx SpecContext, w *wire.Wire) {
-		w.Require(ctx, nil, wire.CurveServerOptions...)
-		server, err := zmtp.GenerateKeyPair()
-		if err != nil {
-			panic(&h.StepError{Step: "CURVE keys", Err: err})
-		}
-		l := w.Open(ctx, h.PULL, h.PUSH, wire.CurveServer(server.Secret.Z85(), server.Public.Z85())...)
+		l, _ := w.OpenCurveServer(ctx, h.PULL, h.PUSH)
 		short := append([]byte{1, 0}, make([]byte, 100)...)   // version 1.0, 102 octets instead of 194
 		version := append([]byte{2, 0}, make([]byte, 192)...) // version 2.0, right length
 		var rows []wire.Row

@@ -42,7 +42,7 @@ type Wire struct {
 	Binds bool          // the implementation binds and our peer dials
 	peer  *harness.Peer // its peer process, as found when the first socket was opened
 	links []*Link
-	base  *usage // the peer process's resources once the first socket existed
+	base  *harness.Resources // the peer process's resources once the first socket existed
 	notes map[string]bool
 }
 
@@ -93,6 +93,12 @@ type Link struct {
 	Sock     *harness.Sock
 	Ours     string // our Socket-Type
 	Endpoint string // where our peer dials, or where our listener listens
+	// Mechanism is our well-behaved peer's security on this link (a PLAIN or CURVE client
+	// for a secured socket, security.go); nil is NULL.
+	Mechanism zmtp.Mechanism
+	// CurveDataFrames frames our CURVE MESSAGE boxes as libzmq does (data frames) on the
+	// link's well-behaved connections; only W.TAP.6/W.MEC.7 ask about that framing.
+	CurveDataFrames bool
 	// Connect is the binding's answer to its last connect to our listener (go-zeromq dials
 	// synchronously, handshake included, and reports a failed handshake here); nil otherwise.
 	Connect error
@@ -122,21 +128,29 @@ func (w *Wire) Open(ctx context.Context, theirs, ours string, opts ...harness.Op
 		w.peer = w.Cell.Peer(ctx, w.Side)
 	}
 	if w.base == nil {
-		if u, ok, err := sampleUsage(w.peer.Hello.PeerPID); ok && err == nil {
-			w.base = &u
-		}
+		w.base = w.sample(ctx)
 	}
 	return l
+}
+
+// sample reads the peer process's resources (harness.ResourcesOf); nil where they cannot be
+// read here, and then the cases record no resource metrics (they still run every other check).
+func (w *Wire) sample(ctx context.Context) *harness.Resources {
+	if w.peer == nil || w.peer.Hello.PeerPID <= 0 {
+		return nil
+	}
+	u, err := harness.ResourcesOf(ctx, w.peer.Hello.PeerPID)
+	if err != nil {
+		return nil
+	}
+	return &u
 }
 
 // Baseline samples the peer process's resources again, as the reference the robust oracle
 // compares with (after a case opened many sockets, whose own descriptors are not a leak).
 func (w *Wire) Baseline(ctx context.Context) {
-	if w.peer == nil {
-		return
-	}
-	if u, ok, err := sampleUsage(w.peer.Hello.PeerPID); ok && err == nil {
-		w.base = &u
+	if u := w.sample(ctx); u != nil {
+		w.base = u
 	}
 }
 
@@ -152,7 +166,9 @@ func (w *Wire) Quiet() {
 }
 
 // Config is what our peer says about itself on this link, unless a case says otherwise.
-func (l *Link) Config() zmtp.Config { return zmtp.Config{SocketType: l.Ours} }
+func (l *Link) Config() zmtp.Config {
+	return zmtp.Config{SocketType: l.Ours, Mechanism: l.Mechanism, CurveDataFrames: l.CurveDataFrames}
+}
 
 // relisten replaces our listener by a fresh one: every play after the first gets a new
 // endpoint, so that nothing the implementation does on its own (libzmq redials a closed
@@ -197,6 +213,9 @@ func (l *Link) join() {
 		f.Role = l.w.Side
 		panic(f)
 	}
+	// A binding that cannot connect over this transport at all (JeroMQ 0.3.6 has no ipc) or
+	// with these options is a capability, as a refused bind is on the other side: skip.
+	harness.SkipIfUnsupported(l.w.Impl.Name, "connect "+l.lst.endpoint, err)
 	l.Connect = err
 }
 
@@ -358,6 +377,39 @@ func (w *Wire) Bounded(ctx context.Context, rss, fds, threads int64) {
 	}
 }
 
+// Bounds on what a peer process may gain over one robust cell: generous, because a cell is a
+// handful of connections and runtimes grow their heaps and thread pools on their own (a Go
+// peer's heap, Node's libuv pool, CPython's allocator arenas). They catch a connection that
+// allocates what a frame header announces, or a socket that keeps every refused connection's
+// descriptor; W.ROB.1 repeats a malformed connection dozens of times with a tighter bound so
+// that a per-connection leak shows.
+var (
+	// GrowthRSSKiB is the resident memory a cell may add (64 MiB).
+	GrowthRSSKiB int64 = 64 << 10
+	// GrowthFDs is the descriptors a cell may add (the socket's own listener and connections
+	// are in the baseline; a closing connection may take a moment to be released).
+	GrowthFDs int64 = 16
+	// GrowthThreads is the threads a cell may add (libzmq's I/O thread exists from the first
+	// socket on; Node and Go start workers on demand).
+	GrowthThreads int64 = 16
+)
+
+// within says whether after stays within the bounds over before (RSS in KiB), and if not,
+// what grew.
+func within(before, after harness.Resources, rssKiB, fds, threads int64) (bool, string) {
+	var over []string
+	if d := (int64(after.RSS) - int64(before.RSS)) / 1024; d > rssKiB {
+		over = append(over, fmt.Sprintf("RSS grew by %.1f MiB (bound %.0f MiB)", float64(d)/1024, float64(rssKiB)/1024))
+	}
+	if d := int64(after.FDs - before.FDs); d > fds {
+		over = append(over, fmt.Sprintf("descriptors grew by %d (bound %d)", d, fds))
+	}
+	if d := int64(after.Threads - before.Threads); d > threads {
+		over = append(over, fmt.Sprintf("threads grew by %d (bound %d)", d, threads))
+	}
+	return len(over) == 0, strings.Join(over, "; ")
+}
+
 // grown compares the peer process's resources with the baseline taken when the first socket
 // was opened, within the bounds, polling for up to 2 s (the descriptors of closed connections
 // are released asynchronously); both samples are recorded as metrics. It says what grew.
@@ -370,22 +422,22 @@ func (w *Wire) grown(ctx context.Context, rss, fds, threads int64) error {
 	defer tick.Stop()
 	deadline := time.Now().Add(2 * time.Second)
 	for {
-		u, found, err := sampleUsage(w.peer.Hello.PeerPID)
-		if !found || err != nil {
+		u := w.sample(ctx)
+		if u == nil {
 			return nil // the process is gone (the liveness round trip says so) or unmeasurable
 		}
-		w.Metric("rss_kib_before", float64(base.RSSKiB))
-		w.Metric("rss_kib_after", float64(u.RSSKiB))
+		w.Metric("rss_kib_before", float64(base.RSS/1024))
+		w.Metric("rss_kib_after", float64(u.RSS/1024))
 		w.Metric("fds_before", float64(base.FDs))
 		w.Metric("fds_after", float64(u.FDs))
 		w.Metric("threads_before", float64(base.Threads))
 		w.Metric("threads_after", float64(u.Threads))
-		ok, why := within(base, u, rss, fds, threads)
+		ok, why := within(base, *u, rss, fds, threads)
 		if ok {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the %s peer process held %s before the hostile connections and %s 2 s after: %s", w.Impl.Name, base, u, why)
+			return fmt.Errorf("the %s peer process held %s before the hostile connections and %s 2 s after: %s", w.Impl.Name, base, *u, why)
 		}
 		select {
 		case <-ctx.Done():

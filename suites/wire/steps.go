@@ -149,10 +149,15 @@ func (l *Link) Crosses(tag string) []zmtp.Step {
 	return []zmtp.Step{zmtp.SendMessage(in), l.Receives(in), l.Sends(out), zmtp.ExpectMessage(zmtp.Frames(out), zmtp.Within(RecvWithin))}
 }
 
-// Greets is our side of a well-formed NULL handshake at version v, step by step (RFC 23:
+// Greets is our side of a well-formed handshake (NULL, or the link's mechanism) at version v, step by step (RFC 23:
 // "each peer MUST send its READY command before attempting to receive"), waiting for the
 // implementation's READY.
 func (l *Link) Greets(v zmtp.Version) []zmtp.Step {
+	if m := l.Mechanism; m != nil {
+		// A secured link's well-behaved peer runs its mechanism (PLAIN or CURVE client), whose
+		// every wait is bounded by the handshake defaults of zmtp.Config.
+		return []zmtp.Step{zmtp.SendGreeting(v, m.Name(), m.AsServer()), zmtp.ExpectGreeting(), zmtp.RunMechanism()}
+	}
 	return []zmtp.Step{
 		zmtp.SendGreeting(v, "NULL", false),
 		zmtp.ExpectGreeting(),

@@ -230,8 +230,7 @@ var _ = wire.Case("W.TAP.4", Should, wire.Emits, "PINGs come every HEARTBEAT_IVL
 // none, and a close at once.
 var _ = wire.Case("W.TAP.5", Must, wire.Emits, "A PLAIN server says as-server=1 and refuses with a well-formed ERROR and a close",
 	func(ctx SpecContext, w *wire.Wire) {
-		w.Require(ctx, nil, wire.PlainServerOptions...)
-		l := w.Open(ctx, h.PULL, h.PUSH, wire.PlainServer()...)
+		l, _ := w.OpenPlainServer(ctx, h.PULL, h.PUSH)
 		res := l.Play(ctx,
 			zmtp.SendGreeting(zmtp.V3_1, "PLAIN", false),
 			zmtp.ExpectGreeting(),
@@ -247,29 +246,14 @@ var _ = wire.Case("W.TAP.5", Must, wire.Emits, "A PLAIN server says as-server=1 
 		wire.MustAll(res.Transcript.Dir(zmtp.In).Problems, "what the PLAIN server sent")
 	})
 
-// curveKeys are a CURVE server's and a client's key pairs for one cell.
-func curveKeys() (server, client zmtp.KeyPair) {
-	var err error
-	if server, err = zmtp.GenerateKeyPair(); err == nil {
-		client, err = zmtp.GenerateKeyPair()
-	}
-	if err != nil {
-		panic(&h.StepError{Step: "CURVE keys", Err: err})
-	}
-	return server, client
-}
-
 // W.TAP.6 (RFC 25/26: MESSAGE is a command, "message = %d7 "MESSAGE" ..."; RFC 37 §Wire
 // Analysis: on an encrypted connection "message data SHALL be encoded as commands"): a CURVE
 // server's messages travel as MESSAGE commands, in command frames, never in clear or in data
 // frames.
 var _ = wire.Case("W.TAP.6", Must, wire.Emits, "Under CURVE the implementation's messages are MESSAGE commands in command frames",
 	func(ctx SpecContext, w *wire.Wire) {
-		w.Require(ctx, nil, wire.CurveServerOptions...)
-		server, client := curveKeys()
-		l := w.Open(ctx, h.PUSH, h.PULL, wire.CurveServer(server.Secret.Z85(), server.Public.Z85())...)
-		cfg := zmtp.Config{SocketType: h.PULL, Mechanism: zmtp.CurveClient(client, server.Public)}
-		res := l.PlayWith(ctx, cfg, zmtp.Handshake(), l.Sends("boxed", "two"), zmtp.ExpectMessage(zmtp.Frames("boxed", "two"), zmtp.Within(wire.RecvWithin)))
+		l, _ := w.OpenCurveServer(ctx, h.PUSH, h.PULL)
+		res := l.Play(ctx, zmtp.Handshake(), l.Sends("boxed", "two"), zmtp.ExpectMessage(zmtp.Frames("boxed", "two"), zmtp.Within(wire.RecvWithin)))
 		wire.Must(res, "messages from a CURVE server")
 		in := res.Transcript.Dir(zmtp.In)
 		var bad []string
@@ -286,10 +270,7 @@ var _ = wire.Case("W.TAP.6", Must, wire.Emits, "Under CURVE the implementation's
 // peer sends as RFC 25/26 frame it — a MESSAGE command in a command frame.
 var _ = wire.Case("W.MEC.7", Must, wire.Accept, "Under CURVE a MESSAGE command frame is delivered",
 	func(ctx SpecContext, w *wire.Wire) {
-		w.Require(ctx, nil, wire.CurveServerOptions...)
-		server, client := curveKeys()
-		l := w.Open(ctx, h.PULL, h.PUSH, wire.CurveServer(server.Secret.Z85(), server.Public.Z85())...)
-		cfg := zmtp.Config{SocketType: h.PUSH, Mechanism: zmtp.CurveClient(client, server.Public)}
-		wire.Must(l.PlayWith(ctx, cfg, zmtp.Handshake(), zmtp.SendMessage("command frame"), l.Receives("command frame")),
+		l, cc := w.OpenCurveServer(ctx, h.PULL, h.PUSH)
+		wire.Must(l.PlayWith(ctx, cc.Config(h.PUSH), zmtp.Handshake(), zmtp.SendMessage("command frame"), l.Receives("command frame")),
 			"a MESSAGE command frame to a CURVE server")
 	})
