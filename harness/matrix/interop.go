@@ -24,6 +24,41 @@ import (
 // cross, the entry is stale: the cells run and are judged as any other, and a red record
 // (INTEROP) asks for the entry to go.
 
+// A suite whose pairings are not two real peers (the wire suite: its own ZMTP peer against one
+// implementation) checks the claim with a Probe of its own (Run.Probe), and its cases about
+// the difference itself run regardless (Def.DespiteInterop).
+
+// Probe is a suite's own check of an interop entry's claim. Body runs in a cell of the
+// pairing and transport (without the tap) as a case body does: it returns when the pairing
+// interoperates (the entry is stale), and fails — a Gomega failure, a StepError, a fault —
+// when it does not, saying why. Name says what it checks, in the cells' reason: "not run: A
+// and B do not interoperate over tcp (<Name>: <why>)".
+type Probe struct {
+	Name string
+	Body Body
+}
+
+// pairProbe is the default: a PAIR in each side's peer, one message each way.
+var pairProbe = &Probe{Name: "a PAIR probe", Body: func(ctx SpecContext, cell *harness.Cell) {
+	b := cell.Bind(ctx, harness.PAIR)
+	conn := cell.Connect(ctx, harness.PAIR, b)
+	for _, way := range [][2]*harness.Sock{{conn, b}, {b, conn}} {
+		if err := way[0].TrySend(ctx, 2*time.Second, harness.Msg("interop probe")); err != nil {
+			panic(&harness.StepError{Step: way[0].Name + " send", Err: err})
+		}
+		if _, err := way[1].TryRecv(ctx, 3*time.Second); err != nil {
+			panic(&harness.StepError{Step: way[1].Name + " receive", Err: err})
+		}
+	}
+}}
+
+func (r *Run) probe() *Probe {
+	if r.Probe != nil {
+		return r.Probe
+	}
+	return pairProbe
+}
+
 // InteropEntry is the report entry of a probe that found a pairing interoperating despite an
 // interop entry.
 const InteropEntry = "zmqsuite.interop"
@@ -44,7 +79,7 @@ var interopProbes sync.Map // "transport|bind|connect" → *interopProbe
 func (r *Run) interopVerdict(ctx ginkgo.SpecContext, st started, c *CellSpec) (harness.Record, bool) {
 	e := r.Expectations.Interop(scenarios.Cell{Suite: r.Suite.Name, Transport: st.Transport,
 		Bind: st.Bind, Connect: st.Connect, OS: runtime.GOOS, Versions: r.versions})
-	if e == nil {
+	if e == nil || c.Def.DespiteInterop {
 		return harness.Record{}, false
 	}
 	key := st.Transport + "|" + st.Bind + "|" + st.Connect
@@ -57,7 +92,7 @@ func (r *Run) interopVerdict(ctx ginkgo.SpecContext, st started, c *CellSpec) (h
 		// pays for it, and its spec has interopBudget more time for that (declare).
 		pctx, cancel := context.WithTimeout(context.Background(), interopBudget)
 		defer cancel()
-		p.err = r.probePairing(pctx, c)
+		p.err = r.probePairing(ginkgoCtx{pctx, ctx}, c)
 	})
 	if p.err == nil {
 		if fresh {
@@ -71,8 +106,8 @@ func (r *Run) interopVerdict(ctx ginkgo.SpecContext, st started, c *CellSpec) (h
 		Outcome: harness.XFail, RFC: harness.VerdictFail, Reference: harness.VerdictNA, Rerun: st.Rerun,
 		Observed:    "no interoperation",
 		Expectation: &harness.ExpectationRef{Reason: e.Reason, Link: e.Link, Impls: e.Impls(), Where: e.Where()}}
-	rec.Reason, _ = splitReason(fmt.Sprintf("not run: %s and %s do not interoperate over %s (a PAIR probe: %s)",
-		st.Bind, st.Connect, st.Transport, p.err))
+	rec.Reason, _ = splitReason(fmt.Sprintf("not run: %s and %s do not interoperate over %s (%s: %s)",
+		st.Bind, st.Connect, st.Transport, r.probe().Name, p.err))
 	return rec, true
 }
 
@@ -80,24 +115,13 @@ func (r *Run) interopVerdict(ctx ginkgo.SpecContext, st started, c *CellSpec) (h
 // retries for 2.5 s, and each message has 2–3 s to cross.
 const interopBudget = 20 * time.Second
 
-// probePairing puts a PAIR in each side's peer and sends one message each way; the error says
-// why that did not work.
-func (r *Run) probePairing(ctx context.Context, c *CellSpec) error {
+// probePairing runs the suite's probe (a PAIR pair by default) in a cell of its own; the
+// error says why the pairing does not interoperate, nil that it does.
+func (r *Run) probePairing(ctx SpecContext, c *CellSpec) error {
 	cell := harness.NewCell(r.pool, c.Transport, c.Bind, c.Connect)
 	cell.ID = "interop probe " + c.Transport + " " + c.Bind.Name + "→" + c.Connect.Name
 	defer cell.Close(ctx)
-	a := harness.Run(ctx, cell, func() {
-		b := cell.Bind(ctx, harness.PAIR)
-		conn := cell.Connect(ctx, harness.PAIR, b)
-		for _, way := range [][2]*harness.Sock{{conn, b}, {b, conn}} {
-			if err := way[0].TrySend(ctx, 2*time.Second, harness.Msg("interop probe")); err != nil {
-				panic(&harness.StepError{Step: way[0].Name + " send", Err: err})
-			}
-			if _, err := way[1].TryRecv(ctx, 3*time.Second); err != nil {
-				panic(&harness.StepError{Step: way[1].Name + " receive", Err: err})
-			}
-		}
-	})
+	a := harness.Run(ctx, cell, func() { r.probe().Body(ctx, cell) })
 	switch {
 	case a.Fault != nil:
 		return a.Fault
@@ -108,6 +132,19 @@ func (r *Run) probePairing(ctx context.Context, c *CellSpec) error {
 	}
 	return nil
 }
+
+// ginkgoCtx is the probe's own deadline with the cell's SpecContext around it: a probe body
+// takes a SpecContext, as a case body does, but must stop at interopBudget.
+type ginkgoCtx struct {
+	context.Context
+	spec SpecContext
+}
+
+func (g ginkgoCtx) SpecReport() ginkgo.SpecReport { return g.spec.SpecReport() }
+func (g ginkgoCtx) AttachProgressReporter(f func() string) func() {
+	return g.spec.AttachProgressReporter(f)
+}
+func (g ginkgoCtx) WrappedContext() context.Context { return g.Context }
 
 // interopStale is a pairing that interoperated although an interop entry says it does not.
 type interopStale struct {

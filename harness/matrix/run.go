@@ -41,6 +41,10 @@ type Run struct {
 	// Hosts is where the sides run when they are on different hosts (ZMQSUITE_HOST_BIND and
 	// ZMQSUITE_HOST_CONNECT, which `zmqsuite suite --net` sets for netsim's); nil on loopback.
 	Hosts *harness.Placement
+	// Probe checks the claim of an interop entry (case "*") in this suite's own terms; nil
+	// is the PAIR probe between two real peers (interop.go). The wire suite's pairings have
+	// its ZMTP peer on one side, which no PAIR can live in.
+	Probe *Probe
 
 	pool      *harness.Pool
 	versions  map[string]string

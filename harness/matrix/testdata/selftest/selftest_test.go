@@ -4,6 +4,8 @@
 package selftest
 
 import (
+	"errors"
+	"os"
 	"testing"
 
 	// The Ginkgo CLI treats a package as a Ginkgo suite (passing it --label-filter and the
@@ -38,4 +40,25 @@ var _ = suite.Case("ST.3", scenarios.Option, "selftest", "a socket type nobody h
 		cell.Require(ctx, h.BindSide, []string{"NOSUCH"})
 	}, matrix.On(h.TCP))
 
-func TestSelftest(t *testing.T) { matrix.Main(t, suite) }
+// SELFTEST_PROBE gives the run a probe of its own for interop entries: "holds" fails (the
+// entry's claim holds), "stale" passes. It also registers ST.4, which runs despite the entry.
+var probeMode = os.Getenv("SELFTEST_PROBE")
+
+var _ = probeMode != "" && suite.Case("ST.4", scenarios.Must, "selftest", "a case about what the pairing does not share",
+	func(ctx matrix.SpecContext, cell *h.Cell) {
+		cell.Observe("ran despite the interop entry")
+	}, matrix.On(h.TCP), matrix.DespiteInterop())
+
+func TestSelftest(t *testing.T) {
+	matrix.Main(t, suite, func(r *matrix.Run) {
+		if probeMode == "" {
+			return
+		}
+		r.Probe = &matrix.Probe{Name: "the selftest probe", Body: func(ctx matrix.SpecContext, cell *h.Cell) {
+			cell.Hello(ctx, h.BindSide) // a probe may use the cell's peers
+			if probeMode == "holds" {
+				panic(&h.StepError{Step: "compare protocols", Err: errors.New("no common protocol")})
+			}
+		}}
+	})
+}
