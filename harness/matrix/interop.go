@@ -25,8 +25,7 @@ import (
 // (INTEROP) asks for the entry to go.
 
 // A suite whose pairings are not two real peers (the wire suite: its own ZMTP peer against one
-// implementation) checks the claim with a Probe of its own (Run.Probe), and its cases about
-// the difference itself run regardless (Def.DespiteInterop).
+// implementation) checks the claim with a Probe of its own (Run.Probe).
 
 // Probe is a suite's own check of an interop entry's claim. Body runs in a cell of the
 // pairing and transport (without the tap) as a case body does: it returns when the pairing
@@ -79,7 +78,7 @@ var interopProbes sync.Map // "transport|bind|connect" → *interopProbe
 func (r *Run) interopVerdict(ctx ginkgo.SpecContext, st started, c *CellSpec) (harness.Record, bool) {
 	e := r.Expectations.Interop(scenarios.Cell{Suite: r.Suite.Name, Transport: st.Transport,
 		Bind: st.Bind, Connect: st.Connect, OS: runtime.GOOS, Versions: r.versions})
-	if e == nil || c.Def.DespiteInterop {
+	if e == nil {
 		return harness.Record{}, false
 	}
 	key := st.Transport + "|" + st.Bind + "|" + st.Connect

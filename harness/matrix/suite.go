@@ -46,10 +46,6 @@ type Def struct {
 	// SameHost says why the case cannot cross hosts (it binds or connects through the
 	// loopback address, say): across hosts its cells are skipped with that reason.
 	SameHost string
-	// DespiteInterop runs the case's cells where an interop entry holds (the entry's claim
-	// does not cover it): for cases about what the pairing does not share (the wire suite's
-	// version negotiation with a peer of another protocol revision).
-	DespiteInterop bool
 }
 
 // Suite is a named catalogue of cases.
@@ -81,11 +77,6 @@ func SameHost(why string) Option { return func(d *Def) { d.SameHost = why } }
 
 // Within sets the cell's time bound.
 func Within(t time.Duration) Option { return func(d *Def) { d.Timeout = t } }
-
-// DespiteInterop runs a case even in pairings an interop entry says never interoperate,
-// because the case is about that very difference (see Def.DespiteInterop); say why at the
-// call.
-func DespiteInterop() Option { return func(d *Def) { d.DespiteInterop = true } }
 
 // NoTap runs the case without the decoding relay between its peers (see Def.NoTap); say why
 // at the call.

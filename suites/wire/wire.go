@@ -27,6 +27,7 @@ import (
 
 	"github.com/zmqsuite/zmqsuite/harness"
 	"github.com/zmqsuite/zmqsuite/harness/matrix"
+	"github.com/zmqsuite/zmqsuite/harness/zmtp"
 	"github.com/zmqsuite/zmqsuite/scenarios"
 )
 
@@ -133,7 +134,19 @@ func Pairings(d *matrix.Def, transport string, impls []*harness.Impl) [][2]*harn
 func Configure(r *matrix.Run) {
 	r.Pairings = Pairings
 	r.Pseudo = []string{PeerName}
+	r.Probe = interopProbe
 }
+
+// interopProbe checks an interop entry of the wire suite (an implementation that shares no
+// protocol revision with our ZMTP 3.x peer, JeroMQ 0.3.6): a NULL handshake at 3.1 and one
+// message, in the pairing's direction. Its failure is the pairing's known failure; its success
+// makes the entry stale (and the run red).
+var interopProbe = &matrix.Probe{Name: "a ZMTP 3.1 NULL handshake and one message", Body: func(ctx matrix.SpecContext, cell *harness.Cell) {
+	w := newWire(cell)
+	defer w.close()
+	l := w.Open(ctx, harness.PULL, harness.PUSH)
+	Must(l.Play(ctx, append(l.Greets(zmtp.V3_1), l.Crosses("probe")...)...), "a ZMTP 3.1 peer")
+}}
 
 // IDs lists the registered case ids in catalogue order (for tests and docs).
 func IDs() []string {

@@ -41,13 +41,8 @@ var _ = suite.Case("ST.3", scenarios.Option, "selftest", "a socket type nobody h
 	}, matrix.On(h.TCP))
 
 // SELFTEST_PROBE gives the run a probe of its own for interop entries: "holds" fails (the
-// entry's claim holds), "stale" passes. It also registers ST.4, which runs despite the entry.
+// entry's claim holds), "stale" passes.
 var probeMode = os.Getenv("SELFTEST_PROBE")
-
-var _ = probeMode != "" && suite.Case("ST.4", scenarios.Must, "selftest", "a case about what the pairing does not share",
-	func(ctx matrix.SpecContext, cell *h.Cell) {
-		cell.Observe("ran despite the interop entry")
-	}, matrix.On(h.TCP), matrix.DespiteInterop())
 
 func TestSelftest(t *testing.T) {
 	matrix.Main(t, suite, func(r *matrix.Run) {
