@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -40,9 +42,26 @@ func IPCDir() (string, error) {
 				base = "/tmp"
 			}
 		}
-		ipcDir, ipcDirErr = os.MkdirTemp(base, "zs")
+		sweepIPCDirs(base)
+		ipcDir, ipcDirErr = os.MkdirTemp(base, fmt.Sprintf("zs%d-", os.Getpid()))
 	})
 	return ipcDir, ipcDirErr
+}
+
+// sweepIPCDirs removes the ipc directories of processes that no longer run: a runner or test
+// killed with SIGKILL cannot remove its own, so the next process to make one does. The owner
+// is in the name ("zs<pid>-…"); a pid reused since by an unrelated process keeps its
+// directory until that process ends too, which errs on the safe side.
+func sweepIPCDirs(base string) {
+	dirs, _ := filepath.Glob(filepath.Join(base, "zs*-*"))
+	for _, d := range dirs {
+		name := strings.TrimPrefix(filepath.Base(d), "zs")
+		pid, err := strconv.Atoi(name[:strings.IndexByte(name, '-')])
+		if err != nil || pid <= 0 || pid == os.Getpid() || processRuns(pid) {
+			continue
+		}
+		_ = os.RemoveAll(d)
+	}
 }
 
 // RemoveIPCDir removes the ipc directory of this process.

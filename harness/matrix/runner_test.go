@@ -237,3 +237,11 @@ func TestRunnerSuiteProbe(t *testing.T) {
 		t.Errorf("stale interop entry, suite probe: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestMain removes this process's ipc directory (the in-process specs' endpoints) at the end,
+// as the runner does for a suite's processes.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	harness.RemoveIPCDir()
+	os.Exit(code)
+}
