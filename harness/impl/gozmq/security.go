@@ -55,36 +55,30 @@ func (s *socket) setSecurityOption(name string, value any) (handled bool, err er
 	default:
 		return false, nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return true, peer.Errorf(peer.ErrClosed, "gozmq: socket is closed")
-	}
-	if s.zs != nil {
-		return true, peer.Errorf(peer.ErrUnsupported, "gozmq: go-zeromq takes the security mechanism only at socket creation (before the first bind/connect)")
-	}
-	switch name {
-	case "plain_server":
-		b, err := peer.DecodeBool(value)
-		if err != nil {
-			return true, err
+	return true, s.beforeCreation("the security mechanism", func() error {
+		switch name {
+		case "plain_server":
+			b, err := peer.DecodeBool(value)
+			if err != nil {
+				return err
+			}
+			s.sec.server, s.sec.serverSet = b, true
+		case "plain_username", "plain_password":
+			b, err := peer.DecodeBytes(value)
+			if err != nil {
+				return err
+			}
+			if len(b) > 255 {
+				// RFC 24: the name and the password are each at most 255 octets (one size octet).
+				return peer.Errorf(peer.ErrInval, "gozmq: %s longer than 255 bytes", name)
+			}
+			if name == "plain_username" {
+				s.sec.user = b
+			} else {
+				s.sec.pass = b
+			}
 		}
-		s.sec.server, s.sec.serverSet = b, true
-	case "plain_username", "plain_password":
-		b, err := peer.DecodeBytes(value)
-		if err != nil {
-			return true, err
-		}
-		if len(b) > 255 {
-			// RFC 24: the name and the password are each at most 255 octets (one size octet).
-			return true, peer.Errorf(peer.ErrInval, "gozmq: %s longer than 255 bytes", name)
-		}
-		if name == "plain_username" {
-			s.sec.user = b
-		} else {
-			s.sec.pass = b
-		}
-	}
-	s.sec.plain = true
-	return true, nil
+		s.sec.plain = true
+		return nil
+	})
 }

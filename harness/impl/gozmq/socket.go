@@ -129,6 +129,21 @@ func (s *socket) Disconnect(endpoint string) error {
 	return peer.Errorf(peer.ErrUnsupported, "gozmq: go-zeromq has no disconnect")
 }
 
+// beforeCreation runs set under the socket's lock while the go-zeromq socket does not exist
+// yet: go-zeromq takes what (the routing identity, WithAutomaticReconnect, the security
+// mechanism) only as constructor options, which the peer passes at the first bind/connect.
+func (s *socket) beforeCreation(what string, set func() error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return peer.Errorf(peer.ErrClosed, "gozmq: socket is closed")
+	}
+	if s.zs != nil {
+		return peer.Errorf(peer.ErrUnsupported, "gozmq: go-zeromq takes %s only at socket creation (before the first bind/connect)", what)
+	}
+	return set()
+}
+
 // SetOption sets the options go-zeromq has. subscribe/unsubscribe and sndhwm go to the
 // library's SetOption whatever the socket type, so that what it does with them on other types
 // (store and ignore, or ErrBadProperty) is what the case sees.
@@ -142,31 +157,19 @@ func (s *socket) SetOption(name string, value any) error {
 		if err != nil {
 			return err
 		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.closed {
-			return peer.Errorf(peer.ErrClosed, "gozmq: socket is closed")
-		}
-		if s.zs != nil {
-			return peer.Errorf(peer.ErrUnsupported, "gozmq: go-zeromq takes the routing identity only at socket creation (before the first bind/connect)")
-		}
-		s.id, s.idSet = id, true
-		return nil
+		return s.beforeCreation("the routing identity", func() error {
+			s.id, s.idSet = id, true
+			return nil
+		})
 	case "auto_reconnect":
 		on, err := peer.DecodeBool(value)
 		if err != nil {
 			return err
 		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.closed {
-			return peer.Errorf(peer.ErrClosed, "gozmq: socket is closed")
-		}
-		if s.zs != nil {
-			return peer.Errorf(peer.ErrUnsupported, "gozmq: go-zeromq takes WithAutomaticReconnect only at socket creation (before the first bind/connect)")
-		}
-		s.reconnect = on
-		return nil
+		return s.beforeCreation("WithAutomaticReconnect", func() error {
+			s.reconnect = on
+			return nil
+		})
 	case "subscribe", "unsubscribe":
 		topic, err := peer.DecodeBytes(value)
 		if err != nil {
