@@ -208,11 +208,7 @@ func (l *Link) join() {
 	}
 	<-l.pending.done // bounded: the request has its own deadline
 	err := l.pending.err
-	var f *harness.Fault
-	if errors.As(err, &f) {
-		f.Role = l.w.Side
-		panic(f)
-	}
+	l.w.faultIsCell(err)
 	// A binding that cannot connect over this transport at all (JeroMQ 0.3.6 has no ipc) or
 	// with these options is a capability, as a refused bind is on the other side: skip.
 	harness.SkipIfUnsupported(l.w.Impl.Name, "connect "+l.lst.endpoint, err)
@@ -354,6 +350,17 @@ func (w *Wire) Start(ctx context.Context, plays []Play) func() []zmtp.Result {
 			}
 		}
 		return out
+	}
+}
+
+// faultIsCell ends the cell with err when it is a fault of the implementation's peer process
+// (a crash or a hang is this cell's result, on the implementation's side); any other error is
+// the caller's to judge.
+func (w *Wire) faultIsCell(err error) {
+	var f *harness.Fault
+	if errors.As(err, &f) {
+		f.Role = w.Side
+		panic(f)
 	}
 }
 

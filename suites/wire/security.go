@@ -2,7 +2,6 @@ package wire
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -38,11 +37,7 @@ type ZAP struct {
 func (w *Wire) zapOp(ctx context.Context, req peer.Request, step string) (peer.Reply, error) {
 	p := w.Cell.Peer(ctx, w.Side)
 	rep, err := p.Call(ctx, req, harness.OpTimeout+harness.ControlGrace, step)
-	var f *harness.Fault
-	if errors.As(err, &f) {
-		f.Role = w.Side
-		panic(f)
-	}
+	w.faultIsCell(err)
 	return rep, err
 }
 
