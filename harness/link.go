@@ -188,6 +188,14 @@ func ArmedReset() Toxic {
 	return t
 }
 
+// LimitData closes the connections through the link once they have carried octets in stream
+// ("upstream": connecting side → binder, "downstream": the other way), each counted from its
+// own start: the close (FIN, not a reset) falls at exactly that octet, in the middle of
+// whatever is being sent. Toxiproxy then closes the other direction too.
+func LimitData(stream string, octets int) Toxic {
+	return Toxic{Name: "limit", Type: "limit_data", Stream: stream, Attributes: map[string]any{"bytes": octets}}
+}
+
 // Slicer splits every chunk into writes of about avg ± variation bytes, delayUS apart.
 func Slicer(avg, variation, delayUS int) Toxic {
 	return Toxic{Name: "slicer", Type: "slicer", Attributes: map[string]any{"average_size": avg, "size_variation": variation, "delay": delayUS}}
