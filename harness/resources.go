@@ -2,9 +2,13 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/shirou/gopsutil/v4/process"
+
+	"github.com/zmqsuite/zmqsuite/harness/peer"
 )
 
 // Resources are what a peer process holds of the operating system: open file descriptors
@@ -50,4 +54,30 @@ func (c *Cell) Resources(ctx context.Context, side string) Resources {
 		panic(&Unsupported{Impl: p.Impl.Name, What: "reading a peer's resources here (" + err.Error() + ")"})
 	}
 	return r
+}
+
+// Heap asks a side's peer for its managed heap in use after a full collection (the optional
+// heap op: docs/peer-protocol.md). ok is false for a peer without it (a protocol answer):
+// its resident memory is the measure then.
+func (c *Cell) Heap(ctx context.Context, side string) (bytes int64, ok bool) {
+	p := c.Peer(ctx, side)
+	step := "heap (" + side + ")"
+	c.step(step)
+	rep, err := p.Call(ctx, peer.Request{Op: peer.OpHeap}, 30*time.Second, step) // two full collections
+	var f *Fault
+	if errors.As(err, &f) {
+		f.Role = side
+		panic(f)
+	}
+	if peer.Category(err) == peer.ErrProtocol {
+		return 0, false
+	}
+	if err != nil {
+		panic(&StepError{Step: "heap (" + side + ")", Err: err})
+	}
+	n, isNum := rep.Value.(float64)
+	if !isNum || n <= 0 {
+		panic(&StepError{Step: "heap (" + side + ")", Err: fmt.Errorf("the peer answered value %v, not a positive number of bytes", rep.Value)})
+	}
+	return int64(n), true
 }

@@ -46,6 +46,12 @@ const (
 	OpZAP     = "zap"
 	OpZAPLog  = "zap_log"
 	OpZAPStop = "zap_stop"
+	// OpHeap answers, in Reply.Value, the bytes a managed heap (a JVM's) holds in use after a
+	// full collection the peer asked its runtime for. A peer whose runtime keeps what it
+	// allocated without returning it (the JVM expands its heap and keeps it) implements it, so
+	// that a leak case judges the heap rather than the resident memory (LEAK.1); the others
+	// answer protocol, and their resident memory is judged.
+	OpHeap = "heap"
 )
 
 // OptionalOps are the ops a peer may leave out (docs/peer-protocol.md, "Mandatory and
@@ -54,7 +60,7 @@ const (
 // a defect. Every other op is mandatory: a protocol error there fails the cell. The digest
 // flag of recv_batch is optional in the same way; a peer without it ignores the flag and
 // answers "messages" as before.
-var OptionalOps = []string{OpBench, OpPing, OpZAP, OpZAPLog, OpZAPStop}
+var OptionalOps = []string{OpBench, OpPing, OpZAP, OpZAPLog, OpZAPStop, OpHeap}
 
 // MandatoryOps are the ops every peer implements, in the order the document lists them. A
 // binding that lacks what an op does (go-zeromq has no unbind) still implements the op: it

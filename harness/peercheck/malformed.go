@@ -20,6 +20,22 @@ func checkPing(c *checkCtx) {
 	}
 }
 
+// checkHeap (optional): heap answers a positive number of bytes, or protocol (not
+// implemented: the peer's resident memory is judged instead).
+func checkHeap(c *checkCtx) {
+	rep, we := c.call(peer.Request{Op: peer.OpHeap}, opTimeout)
+	switch {
+	case we != nil && we.Category == peer.ErrProtocol:
+		c.notImplemented(peer.OpHeap, "answered "+describe(we)+" (leak cases judge the resident memory)", "heap")
+	case we != nil:
+		c.problem(peer.OpHeap, Optional, "answered "+describe(we), "answer the heap in use as \"value\", or protocol", "heap")
+	default:
+		if n, ok := rep.Value.(float64); !ok || n <= 0 {
+			c.problem(peer.OpHeap, Optional, fmt.Sprintf("answered value %v", rep.Value), "a positive number of bytes", "heap")
+		}
+	}
+}
+
 // unknownOp is how findings name a request with an op the protocol does not have.
 const unknownOp = "unknown ops"
 

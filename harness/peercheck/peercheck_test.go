@@ -118,8 +118,15 @@ func TestPyzmqPeerPasses(t *testing.T) {
 	}
 	rep := check(t, py, "-u", filepath.Join(harness.RepoRoot(), "pyclients", "peer.py"))
 	expectPass(t, rep)
-	if n := len(rep.Findings); n != 0 {
-		t.Errorf("pyzmq implements everything and libzmq isolates contexts: want no findings, got %d:\n%s", n, lines(rep))
+	// heap is for runtimes whose resident memory hides a leak (a JVM's); CPython's does not.
+	var others []peercheck.Finding
+	for _, f := range rep.Findings {
+		if f.Op != peer.OpHeap {
+			others = append(others, f)
+		}
+	}
+	if n := len(others); n != 0 {
+		t.Errorf("pyzmq implements every optional op but heap, and libzmq isolates contexts: want no other findings, got %d:\n%s", n, lines(rep))
 	}
 }
 

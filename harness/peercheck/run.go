@@ -68,6 +68,7 @@ var checks = []check{
 	{"close", checkClose},
 	{"malformed requests", checkMalformed},
 	{"ping", checkPing},
+	{"heap", checkHeap},
 	{"digest", checkDigest},
 	{"zap", checkZAP},
 	{"bench", checkBench},

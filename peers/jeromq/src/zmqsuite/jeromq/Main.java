@@ -194,6 +194,17 @@ public final class Main {
             }
             case "ping":
                 return ok();
+            case "heap": {
+                // docs/peer-protocol.md "heap": the JVM expands its heap under 10,000 sockets'
+                // garbage and keeps it, so resident memory cannot tell a leak from growth;
+                // what a full collection leaves in use can.
+                Runtime rt = Runtime.getRuntime();
+                System.gc();
+                System.gc();
+                Map<String, Object> r = ok();
+                r.put("value", rt.totalMemory() - rt.freeMemory());
+                return r;
+            }
             case "zap":
             case "zap_log":
             case "zap_stop":
