@@ -38,8 +38,13 @@ type Def struct {
 	// SameImpl runs the case only where both sides are one implementation (per-implementation
 	// facts such as ipc availability).
 	SameImpl bool
-	// Timeout bounds the whole cell (SpecTimeout); default 30 s.
+	// Timeout bounds the whole cell (SpecTimeout) on loopback; default 30 s. Across a path it
+	// grows with it (harness.CellLimit).
 	Timeout time.Duration
+	// Moves is how many bytes the case moves over one connection at most, where that is
+	// megabytes: across a lossy path its bounds grow by what moving them takes
+	// (harness.CellLimit); 0 for the rest.
+	Moves int64
 	// NoTap keeps the case's connections off the decoding relay: for cases whose verdict an
 	// extra hop could change (queue limits, timing of disconnects).
 	NoTap bool
@@ -77,6 +82,9 @@ func SameHost(why string) Option { return func(d *Def) { d.SameHost = why } }
 
 // Within sets the cell's time bound.
 func Within(t time.Duration) Option { return func(d *Def) { d.Timeout = t } }
+
+// Moves says that the case moves n bytes over one connection (see Def.Moves).
+func Moves(n int64) Option { return func(d *Def) { d.Moves = n } }
 
 // NoTap runs the case without the decoding relay between its peers (see Def.NoTap); say why
 // at the call.

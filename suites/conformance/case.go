@@ -36,6 +36,10 @@ func SameHost(why string) matrix.Option { return matrix.SameHost(why) }
 // Within sets the cell's time bound.
 func Within(t time.Duration) matrix.Option { return matrix.Within(t) }
 
+// Moves says that the case moves n bytes over one connection: across a lossy path its cell's
+// bound grows by what that takes (harness.CellLimit).
+func Moves(n int64) matrix.Option { return matrix.Moves(n) }
+
 // NoTap keeps a case's tcp connections off the decoding relay. Cases that measure queue
 // capacity (high-water marks, a stalled peer leaving the rotation) or what a disconnect does
 // take it: the relay's socket buffers add capacity, and it ends a connection only when the
