@@ -155,11 +155,11 @@ var _ = c.Case("PP.7", Must, "pipeline", "A slower PULL applies back-pressure: 1
 // Where a fence proves that all 20 have arrived before the PULL is read (one machine), the PULL
 // must hand over exactly the last. Across a path with delay or loss no fence can: the 20 wait
 // for their own connection's congestion window or a retransmission while the fence's
-// connection overtakes them (over 20 ms the first read found "14" and "7"), so the PULL is
-// read until the last one comes, and what it handed over must show that it kept only the
-// latest: in the order sent, ending with the last, and fewer than were sent. A PULL that does
-// not conflate hands over all 20 and fails both ways; one that keeps more than the latest
-// fails only on one machine (docs/hosts.md).
+// connection overtakes them (over 20 ms the first read found "14" and "7"), so the 20 are sent
+// back to back and the PULL is read until the last one comes, and what it handed over must
+// show that it dropped what a later message replaced: in the order sent, ending with the last,
+// and fewer than were sent. A PULL that does not conflate hands over all 20 and fails both
+// ways; one that keeps more than the latest fails only on one machine (docs/hosts.md).
 var _ = c.Case("PP.8", Option, "pipeline", "CONFLATE on a PULL keeps only the last message",
 	func(ctx SpecContext, cell *h.Cell) {
 		const n = 20
@@ -170,16 +170,23 @@ var _ = c.Case("PP.8", Option, "pipeline", "CONFLATE on a PULL keeps only the la
 		if h.FenceOrdersArrival() {
 			fence = h.NewFence(ctx, cell)
 		}
-		for i := 0; i < n; i++ {
-			push.Send(ctx, fmt.Sprint(i))
-		}
 		last := fmt.Sprint(n - 1)
 		if fence != nil {
+			for i := 0; i < n; i++ {
+				push.Send(ctx, fmt.Sprint(i))
+			}
 			fence.Pass(ctx) // all 20 have reached the PULL
 			Expect(pull.RecvStrings(ctx)).To(Equal([]string{last}), "a conflating PULL must hand over the last message")
 			h.NothingArrives(ctx, h.QuietAfterFence, "a conflating PULL hands over one message", pull)
 			return
 		}
+		// The 20 go out back to back from inside the sending peer (one send_batch), so that
+		// they cross in as few segments as the connection allows, not one per harness request.
+		msgs := make([][][]byte, n)
+		for i := range msgs {
+			msgs[i] = h.Msg(fmt.Sprint(i))
+		}
+		Expect(push.SendMsgs(ctx, msgs, h.SendTimeout).WaitSent(ctx, n)).To(Succeed())
 		var got []int
 		for len(got) < n {
 			m := pull.RecvStrings(ctx)
