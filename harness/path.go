@@ -148,6 +148,9 @@ var PathSlack Slack
 // it (matrix), so a typo never runs a path with loopback's waits.
 var PathErr string
 
+// pathKnown says that PathEnv described the path (a clean one too: "none").
+var pathKnown bool
+
 func init() {
 	v := strings.TrimSpace(os.Getenv(PathEnv))
 	if v == "" {
@@ -158,7 +161,7 @@ func init() {
 		PathErr = fmt.Sprintf("%s=%q: %v", PathEnv, v, err)
 		return
 	}
-	PathSlack = SlackOf(p)
+	PathSlack, pathKnown = SlackOf(p), true
 	applySlack(PathSlack)
 }
 
@@ -205,5 +208,5 @@ func FenceOrdersArrival() bool {
 	if p, _ := CurrentPlacement(); p == nil {
 		return true
 	}
-	return PathSlack.Path != (netsim.Scenario{}) && PathSlack.RTT == 0 && PathSlack.Path.Loss == 0
+	return pathKnown && PathSlack.RTT == 0 && PathSlack.Path.Loss == 0
 }

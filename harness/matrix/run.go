@@ -432,6 +432,8 @@ func notAcross(c *CellSpec) string {
 		return "not across hosts: inproc never leaves one process"
 	case c.Def.SameHost != "":
 		return "not across hosts: " + c.Def.SameHost
+	case c.Def.NeedsFence != "" && !harness.FenceOrdersArrival():
+		return "not across a path with delay or loss: " + c.Def.NeedsFence
 	}
 	return ""
 }

@@ -41,6 +41,10 @@ type Def struct {
 	// Timeout bounds the whole cell (SpecTimeout) on loopback; default 30 s. Across a path it
 	// grows with it (harness.CellLimit).
 	Timeout time.Duration
+	// NeedsFence says why the case's oracle needs a harness.Fence to prove that messages on
+	// other connections have arrived: across a path with delay or loss no fence can
+	// (harness.FenceOrdersArrival), and its cells are skipped there with why.
+	NeedsFence string
 	// Moves is how many bytes the case moves over one connection at most, where that is
 	// megabytes: across a lossy path its bounds grow by what moving them takes
 	// (harness.CellLimit); 0 for the rest.
@@ -82,6 +86,10 @@ func SameHost(why string) Option { return func(d *Def) { d.SameHost = why } }
 
 // Within sets the cell's time bound.
 func Within(t time.Duration) Option { return func(d *Def) { d.Timeout = t } }
+
+// NeedsFence marks a case whose oracle needs a fence to order deliveries on different
+// connections (see Def.NeedsFence).
+func NeedsFence(why string) Option { return func(d *Def) { d.NeedsFence = why } }
 
 // Moves says that the case moves n bytes over one connection (see Def.Moves).
 func Moves(n int64) Option { return func(d *Def) { d.Moves = n } }
