@@ -257,7 +257,7 @@ func (r *Run) declare() {
 		timeout := harness.CellLimit(c.Def.Timeout, c.Def.Moves)
 		if r.Expectations.Interop(scenarios.Cell{Suite: r.Suite.Name, Transport: c.Transport, Bind: c.Bind.Name,
 			Connect: c.Connect.Name, OS: runtime.GOOS, Versions: r.versions}) != nil {
-			timeout += interopBudget // the first cell of the pairing in a process probes it
+			timeout += interopLimit() // the first cell of the pairing in a process probes it
 		}
 		byCase[c.Def] = append(byCase[c.Def], ginkgo.Entry(name, c, ginkgo.Label(c.Labels()...), ginkgo.SpecTimeout(timeout),
 			ginkgo.SpecPriority(priority(c.Def))))

@@ -45,9 +45,9 @@ type Def struct {
 	// other connections have arrived: across a path with delay or loss no fence can
 	// (harness.FenceOrdersArrival), and its cells are skipped there with why.
 	NeedsFence string
-	// Moves is how many bytes the case moves over one connection at most, where that is
-	// megabytes: across a lossy path its bounds grow by what moving them takes
-	// (harness.CellLimit); 0 for the rest.
+	// Moves is how many bytes the case moves in all, where that is megabytes: across a lossy
+	// path its cell's bound grows by what moving them takes (harness.CellLimit); 0 for the
+	// rest.
 	Moves int64
 	// NoTap keeps the case's connections off the decoding relay: for cases whose verdict an
 	// extra hop could change (queue limits, timing of disconnects).
@@ -91,7 +91,7 @@ func Within(t time.Duration) Option { return func(d *Def) { d.Timeout = t } }
 // connections (see Def.NeedsFence).
 func NeedsFence(why string) Option { return func(d *Def) { d.NeedsFence = why } }
 
-// Moves says that the case moves n bytes over one connection (see Def.Moves).
+// Moves says that the case moves n bytes in all (see Def.Moves).
 func Moves(n int64) Option { return func(d *Def) { d.Moves = n } }
 
 // NoTap runs the case without the decoding relay between its peers (see Def.NoTap); say why

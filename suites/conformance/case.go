@@ -40,7 +40,7 @@ func Within(t time.Duration) matrix.Option { return matrix.Within(t) }
 // connections have arrived: across a path with delay or loss its cells are skipped with why.
 func NeedsFence(why string) matrix.Option { return matrix.NeedsFence(why) }
 
-// Moves says that the case moves n bytes over one connection: across a lossy path its cell's
+// Moves says that the case moves n bytes in all: across a lossy path its cell's
 // bound grows by what that takes (harness.CellLimit).
 func Moves(n int64) matrix.Option { return matrix.Moves(n) }
 
