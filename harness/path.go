@@ -210,3 +210,7 @@ func FenceOrdersArrival() bool {
 	}
 	return pathKnown && PathSlack.RTT == 0 && PathSlack.Path.Loss == 0
 }
+
+// Bound is a case's own bound on something that must come (a connection torn down, a reply,
+// a send's room): d on loopback, plus what the path adds to every bound (Slack.Arrive).
+func Bound(d time.Duration) time.Duration { return d + PathSlack.Arrive }

@@ -196,9 +196,9 @@ var _ = c.Case("MSG.9", Libzmq, "message", "MAXMSGSIZE limits messages, not the 
 			id[i] = byte('a' + i%26)
 		}
 		dealer := cell.Connect(ctx, h.DEALER, router, h.RoutingID(string(id)))
-		err := dealer.TrySend(ctx, 2*time.Second, h.Msg("small"))
+		err := dealer.TrySend(ctx, h.Bound(2*time.Second), h.Msg("small"))
 		Expect(err).NotTo(HaveOccurred(), "the DEALER could not send: its connection never came up")
-		m, err := router.TryRecv(ctx, time.Second)
+		m, err := router.TryRecv(ctx, h.Bound(time.Second))
 		Expect(err).NotTo(HaveOccurred(), "a 5-byte message never arrived: the handshake (READY with a 100-byte Identity) was refused under MAXMSGSIZE 64")
 		Expect(h.Strings(m)).To(Equal([]string{string(id), "small"}))
 	})
