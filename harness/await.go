@@ -73,13 +73,20 @@ func (w probeWait) run() {
 	}
 }
 
-// probeCount counts the probes of one wait: those the sender accepted and those seen arrive.
-// The count ends a drain exactly when it can be trusted; unsure says it cannot: a send refused
-// with would-block may still go out (go-zeromq cannot cancel it), or more probes arrived than
-// were accepted (a sender that copies every message to every peer).
+// probeCount counts the probes of one wait: those the sender accepted, those it refused with
+// would-block, and those seen arrive. The count ends a drain exactly when it can be trusted:
+// every accepted probe seen, and no refused one that may still go out (go-zeromq cannot cancel
+// a send that timed out: it goes out later), or every probe offered seen. unsure says the
+// count cannot be trusted at all: more probes arrived than were offered (a sender that copies
+// every message to every peer).
 type probeCount struct {
-	accepted, seen int
-	unsure         bool
+	accepted, refused, seen int
+	unsure                  bool
+}
+
+// exact reports whether the count proves that no probe of this wait is still in flight.
+func (c *probeCount) exact() bool {
+	return !c.unsure && c.seen >= c.accepted && (c.refused == 0 || c.seen == c.accepted+c.refused)
 }
 
 // send offers one probe; a would-block only means fewer probes this round (a full queue, a
@@ -90,7 +97,7 @@ func (c *probeCount) send(ctx context.Context, s *Sock, probe [][]byte) {
 	case err == nil:
 		c.accepted++
 	case peer.Category(err) == peer.ErrAgain:
-		c.unsure = true
+		c.refused++
 	default:
 		panic(&StepError{Step: "send probe (" + s.Name + ")", Err: err})
 	}
@@ -103,22 +110,25 @@ func (c *probeCount) take(i int, m [][]byte, other [][][][]byte) {
 	} else {
 		other[i] = append(other[i], m)
 	}
-	if c.seen > c.accepted {
+	if c.seen > c.accepted+c.refused {
 		c.unsure = true
 	}
 }
 
-// drain receives on socks until every accepted probe has been seen, and one more look finds
-// nothing: then nothing is in flight and the queues are empty, with no quiet window to wait
-// out. Where the count is unsure, or cannot end it (a probe queued for a connection still
-// pending never arrives), it ends once socks have been quiet for DrainQuiet. Non-probe
-// messages are returned per socket (aligned with socks).
+// drain receives on socks until the count is exact (every accepted probe seen, and every
+// refused one too or none refused) and one more look finds nothing: then nothing is in flight
+// and the queues are empty, with no quiet window to wait out. Where the count cannot end it —
+// refused probes that may or may not still go out, more probes than offered, or a probe queued
+// for a connection still pending that never arrives — it ends once socks have been quiet for
+// DrainQuiet, which grows with the path (applySlack): a refused probe that does go out is a
+// send like any other, late by what the path adds at most. Non-probe messages are returned per
+// socket (aligned with socks).
 func (c *probeCount) drain(ctx context.Context, socks ...*Sock) [][][][]byte {
 	other := make([][][][]byte, len(socks))
 	quietSince := time.Now()
 	for {
 		wait := drainPoll(len(socks))
-		counted := c.seen >= c.accepted && !c.unsure
+		counted := c.exact()
 		if counted {
 			wait = 0 // the last look: anything more means the count cannot be trusted
 		}
@@ -132,7 +142,7 @@ func (c *probeCount) drain(ctx context.Context, socks ...*Sock) [][][][]byte {
 		switch {
 		case got:
 			quietSince = time.Now()
-			if counted {
+			if counted && !c.exact() {
 				c.unsure = true
 			}
 		case counted:
@@ -345,7 +355,7 @@ func AwaitServing(ctx context.Context, dealer *Sock, workers ...*Sock) {
 	// look finds none, or, where the count is unsure (see probeCount), until the workers have
 	// been quiet for DrainQuiet.
 	for quietSince := time.Now(); ; {
-		counted := asked.seen >= asked.accepted && !asked.unsure
+		counted := asked.exact()
 		wait := drainPoll(len(workers))
 		if counted {
 			wait = 0
@@ -354,7 +364,7 @@ func AwaitServing(ctx context.Context, dealer *Sock, workers ...*Sock) {
 		for _, w := range workers {
 			got = answer(w, wait) || got
 		}
-		if asked.seen > asked.accepted {
+		if asked.seen > asked.accepted+asked.refused {
 			asked.unsure = true // a DEALER that copies every message to every peer
 		}
 		if got {

@@ -19,8 +19,9 @@ import (
 // of these windows, each a few times what a delivery over a path already proven up takes (a
 // few milliseconds), so that a message that would come has had every chance to. A window only
 // ever decides that something did NOT happen: a late message it misses is a defect not
-// caught, never a correct implementation failed.
-const (
+// caught, never a correct implementation failed. These are loopback's values; across a path
+// each grows by what the path adds (applySlack, from PathEnv).
+var (
 	// QuietWindow is how long a case listens for a message that must not come (a stray reply,
 	// a message more than was sent, a message to an incompatible peer).
 	QuietWindow = 150 * time.Millisecond

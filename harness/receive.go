@@ -92,7 +92,7 @@ func StartReceivePlan(ctx context.Context, s *Sock, plan peer.Plan, each time.Du
 }
 
 func startReceipt(ctx context.Context, s *Sock, plan peer.Plan, batch int) *PlanReceipt {
-	r := &PlanReceipt{s: s, plan: plan, batch: max(batch, 1), each: RecvTimeout}
+	r := &PlanReceipt{s: s, plan: plan, batch: max(batch, 1), each: TransferLimit(RecvTimeout, planMessageBytes(plan))}
 	r.next(ctx)
 	return r
 }
@@ -146,13 +146,26 @@ func recvPlanBatch(ctx context.Context, job *Job, plan peer.Plan, from int) (int
 	return len(got), err
 }
 
+// planMessageBytes is the size of one of plan's messages: across a lossy path a message of
+// megabytes takes seconds to cross (TransferLimit), more than a per-message bound allows.
+func planMessageBytes(plan peer.Plan) int64 {
+	n := 0
+	for _, f := range plan.FrameSizes() {
+		n += f
+	}
+	for _, p := range plan.Prefix {
+		n += len(p)
+	}
+	return int64(n)
+}
+
 // Transfer sends plan from one socket while another receives it, concurrently (both run as
 // jobs inside their peers, so back-pressure works as it would in an application), and checks
 // what arrived (ReceivePlan). The sender is kept open by the caller: closing right after the
 // loop is what LNG.3 is about, not what exact-count cases should depend on (libzmq #4660).
 func Transfer(ctx context.Context, from, to *Sock, plan peer.Plan) error {
 	r := startReceipt(ctx, to, plan, batchFor(plan))
-	send := from.SendPlan(ctx, plan, SendTimeout)
+	send := from.SendPlan(ctx, plan, TransferLimit(SendTimeout, planMessageBytes(plan)))
 	rerr := r.Wait(ctx)
 	if serr := send.WaitSent(ctx, plan.Count); serr != nil {
 		return fmt.Errorf("%w (receiver: %v)", serr, rerr)

@@ -42,10 +42,11 @@ var pairProbe = &Probe{Name: "a PAIR probe", Body: func(ctx SpecContext, cell *h
 	b := cell.Bind(ctx, harness.PAIR)
 	conn := cell.Connect(ctx, harness.PAIR, b)
 	for _, way := range [][2]*harness.Sock{{conn, b}, {b, conn}} {
-		if err := way[0].TrySend(ctx, 2*time.Second, harness.Msg("interop probe")); err != nil {
+		// Across a path each wait gains what the path adds to a bound (a lost SYN, a resend).
+		if err := way[0].TrySend(ctx, 2*time.Second+harness.PathSlack.Arrive, harness.Msg("interop probe")); err != nil {
 			panic(&harness.StepError{Step: way[0].Name + " send", Err: err})
 		}
-		if _, err := way[1].TryRecv(ctx, 3*time.Second); err != nil {
+		if _, err := way[1].TryRecv(ctx, 3*time.Second+harness.PathSlack.Arrive); err != nil {
 			panic(&harness.StepError{Step: way[1].Name + " receive", Err: err})
 		}
 	}
@@ -89,7 +90,7 @@ func (r *Run) interopVerdict(ctx ginkgo.SpecContext, st started, c *CellSpec) (h
 		fresh = true
 		// The probe has a bound of its own: the first cell of the pairing in each process
 		// pays for it, and its spec has interopBudget more time for that (declare).
-		pctx, cancel := context.WithTimeout(context.Background(), interopBudget)
+		pctx, cancel := context.WithTimeout(context.Background(), interopLimit())
 		defer cancel()
 		p.err = r.probePairing(ginkgoCtx{pctx, ctx}, c)
 	})
@@ -113,6 +114,9 @@ func (r *Run) interopVerdict(ctx ginkgo.SpecContext, st started, c *CellSpec) (h
 // interopBudget bounds an interop probe: peers start (a JVM: half a second), go-zeromq's dial
 // retries for 2.5 s, and each message has 2–3 s to cross.
 const interopBudget = 20 * time.Second
+
+// interopLimit is interopBudget, plus across a path what it adds to the probe's four waits.
+func interopLimit() time.Duration { return interopBudget + 4*harness.PathSlack.Arrive }
 
 // probePairing runs the suite's probe (a PAIR pair by default) in a cell of its own; the
 // error says why the pairing does not interoperate, nil that it does.

@@ -148,7 +148,7 @@ func runAcross(o RunOptions, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stdout, "%s: across the hosts %s and %s name\n", name, harness.HostBindEnv, harness.HostConnectEnv)
 			case Loopback:
 				fmt.Fprintf(stdout, "%s: loopback (both sides on this machine)\n", name)
-				env = append(env, harness.HostBindEnv+"=", harness.HostConnectEnv+"=", harness.ScenarioEnv+"=", harness.NetworkEnv+"=")
+				env = append(env, harness.HostBindEnv+"=", harness.HostConnectEnv+"=", harness.ScenarioEnv+"=", harness.NetworkEnv+"=", harness.PathEnv+"=")
 			default:
 				n, err := netsim.New(netsim.Options{Scenario: p.scenario, NoSignalHandler: true})
 				if err != nil {
@@ -162,7 +162,7 @@ func runAcross(o RunOptions, stdout, stderr io.Writer) int {
 				}()
 				fmt.Fprintf(stdout, "%s: scenario %s (netsim %s backend, network %s): bind side on hostB %s, connect side on hostA %s\n",
 					name, p.entry, n.Backend(), n.Run, n.B.Addr, n.A.Addr)
-				env = append(env, netsimEnv(n, p.entry)...)
+				env = append(env, netsimEnv(n, p.scenario)...)
 				// The harness itself runs on the connect side's host, as it does on a person's
 				// machine with the bind side behind ssh: what the Ginkgo processes open on
 				// their own (the wire cases' raw ZMTP connections) starts where the connect
@@ -196,15 +196,17 @@ func runAcross(o RunOptions, stdout, stderr io.Writer) int {
 }
 
 // netsimEnv is the placement of a netsim network for the suite's processes: the bind side on
-// host B, the connect side on host A, and who owns the network (so they end if it dies).
-func netsimEnv(n *netsim.Network, scenario string) []string {
+// host B, the connect side on host A, what the path between them does (so that the harness's
+// waits grow with it: harness.PathEnv), and who owns the network (so they end if it dies).
+func netsimEnv(n *netsim.Network, s netsim.Scenario) []string {
 	host := func(name string, h *netsim.Host) string {
 		return fmt.Sprintf("name=%s;addr=%s;prefix=%s", name, h.Addr, strings.Join(h.Argv(), " "))
 	}
 	return []string{
 		harness.HostBindEnv + "=" + host("hostB", n.B),
 		harness.HostConnectEnv + "=" + host("hostA", n.A),
-		harness.ScenarioEnv + "=" + scenario,
+		harness.ScenarioEnv + "=" + s.Name(),
+		harness.PathEnv + "=" + s.Name(),
 		harness.NetworkEnv + "=netsim " + n.Backend(),
 		RunnerEnv + "=" + RunnerID(),
 		"ZMQSUITE_NETSIM_RUN=" + n.Run,
@@ -294,7 +296,7 @@ func countCells(o RunOptions, stdout, stderr io.Writer) int {
 	cmd := exec.Command(goCmd, args...)
 	cmd.Dir = harness.RepoRoot()
 	cmd.Env = append(os.Environ(), CountEnv+"=1", EventsEnv+"="+events.Name(), "ZMQSUITE_SHARD="+o.Shard,
-		harness.HostBindEnv+"=", harness.HostConnectEnv+"=", harness.ScenarioEnv+"=")
+		harness.HostBindEnv+"=", harness.HostConnectEnv+"=", harness.ScenarioEnv+"=", harness.PathEnv+"=")
 	if os.Getenv("ZMQSUITE_ZMQPEER") == "" {
 		// Counting starts no peer: do not build one.
 		cmd.Env = append(cmd.Env, "ZMQSUITE_ZMQPEER="+os.DevNull)

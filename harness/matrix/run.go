@@ -3,6 +3,7 @@ package matrix
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/onsi/gomega"
 
 	"github.com/zmqsuite/zmqsuite/harness"
+	"github.com/zmqsuite/zmqsuite/harness/netsim"
 	"github.com/zmqsuite/zmqsuite/harness/peer"
 	"github.com/zmqsuite/zmqsuite/scenarios"
 )
@@ -90,6 +92,9 @@ func NewRun(s *Suite, opts ...func(*Run)) (*Run, error) {
 	}
 	if r.Hosts, err = harness.CurrentPlacement(); err != nil {
 		return nil, err
+	}
+	if harness.PathErr != "" {
+		return nil, errors.New(harness.PathErr) // never a path run with loopback's waits
 	}
 	r.expSuite = s.Name
 	name := os.Getenv(SuiteNameEnv)
@@ -249,10 +254,10 @@ func (r *Run) declare() {
 			order = append(order, c.Def)
 		}
 		name := fmt.Sprintf("%s %s→%s", c.Transport, c.Bind.Name, c.Connect.Name)
-		timeout := c.Def.Timeout
+		timeout := harness.CellLimit(c.Def.Timeout, c.Def.Moves)
 		if r.Expectations.Interop(scenarios.Cell{Suite: r.Suite.Name, Transport: c.Transport, Bind: c.Bind.Name,
 			Connect: c.Connect.Name, OS: runtime.GOOS, Versions: r.versions}) != nil {
-			timeout += interopBudget // the first cell of the pairing in a process probes it
+			timeout += interopLimit() // the first cell of the pairing in a process probes it
 		}
 		byCase[c.Def] = append(byCase[c.Def], ginkgo.Entry(name, c, ginkgo.Label(c.Labels()...), ginkgo.SpecTimeout(timeout),
 			ginkgo.SpecPriority(priority(c.Def))))
@@ -288,6 +293,9 @@ func (r *Run) header() string {
 	if h := r.Hosts; h != nil {
 		s += fmt.Sprintf("; across hosts (%s, scenario %s): bind side on %s %s, connect side on %s %s", h.Network, h.Scenario,
 			h.Bind.Name, h.Bind.Addr, h.Connect.Name, h.Connect.Addr)
+	}
+	if harness.PathSlack.Path != (netsim.Scenario{}) {
+		s += "; " + harness.PathSlack.String()
 	}
 	return s + "; " + describeImpls(r.Found) + "; " + runtime.GOOS + "/" + runtime.GOARCH
 }
@@ -424,6 +432,8 @@ func notAcross(c *CellSpec) string {
 		return "not across hosts: inproc never leaves one process"
 	case c.Def.SameHost != "":
 		return "not across hosts: " + c.Def.SameHost
+	case c.Def.NeedsFence != "" && !harness.FenceOrdersArrival():
+		return "not across a path with delay or loss: " + c.Def.NeedsFence
 	}
 	return ""
 }

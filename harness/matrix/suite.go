@@ -38,8 +38,17 @@ type Def struct {
 	// SameImpl runs the case only where both sides are one implementation (per-implementation
 	// facts such as ipc availability).
 	SameImpl bool
-	// Timeout bounds the whole cell (SpecTimeout); default 30 s.
+	// Timeout bounds the whole cell (SpecTimeout) on loopback; default 30 s. Across a path it
+	// grows with it (harness.CellLimit).
 	Timeout time.Duration
+	// NeedsFence says why the case's oracle needs a harness.Fence to prove that messages on
+	// other connections have arrived: across a path with delay or loss no fence can
+	// (harness.FenceOrdersArrival), and its cells are skipped there with why.
+	NeedsFence string
+	// Moves is how many bytes the case moves in all, where that is megabytes: across a lossy
+	// path its cell's bound grows by what moving them takes (harness.CellLimit); 0 for the
+	// rest.
+	Moves int64
 	// NoTap keeps the case's connections off the decoding relay: for cases whose verdict an
 	// extra hop could change (queue limits, timing of disconnects).
 	NoTap bool
@@ -77,6 +86,13 @@ func SameHost(why string) Option { return func(d *Def) { d.SameHost = why } }
 
 // Within sets the cell's time bound.
 func Within(t time.Duration) Option { return func(d *Def) { d.Timeout = t } }
+
+// NeedsFence marks a case whose oracle needs a fence to order deliveries on different
+// connections (see Def.NeedsFence).
+func NeedsFence(why string) Option { return func(d *Def) { d.NeedsFence = why } }
+
+// Moves says that the case moves n bytes in all (see Def.Moves).
+func Moves(n int64) Option { return func(d *Def) { d.Moves = n } }
 
 // NoTap runs the case without the decoding relay between its peers (see Def.NoTap); say why
 // at the call.

@@ -43,6 +43,7 @@ func (b *rrBroker) pump(ctx SpecContext) int {
 
 // run pumps and calls step until step says it is done, failing after limit.
 func (b *rrBroker) run(ctx SpecContext, limit time.Duration, what func() string, step func() bool) {
+	limit = h.Bound(limit)
 	deadline := time.Now().Add(limit)
 	for {
 		b.pump(ctx)

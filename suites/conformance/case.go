@@ -36,6 +36,14 @@ func SameHost(why string) matrix.Option { return matrix.SameHost(why) }
 // Within sets the cell's time bound.
 func Within(t time.Duration) matrix.Option { return matrix.Within(t) }
 
+// NeedsFence marks a case whose oracle needs a fence to prove that messages on other
+// connections have arrived: across a path with delay or loss its cells are skipped with why.
+func NeedsFence(why string) matrix.Option { return matrix.NeedsFence(why) }
+
+// Moves says that the case moves n bytes in all: across a lossy path its cell's
+// bound grows by what that takes (harness.CellLimit).
+func Moves(n int64) matrix.Option { return matrix.Moves(n) }
+
 // NoTap keeps a case's tcp connections off the decoding relay. Cases that measure queue
 // capacity (high-water marks, a stalled peer leaving the rotation) or what a disconnect does
 // take it: the relay's socket buffers add capacity, and it ends a connection only when the

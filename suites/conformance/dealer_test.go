@@ -198,7 +198,7 @@ var _ = c.Case("DLR.4", Must, "reqrep", "DEALER skips a peer whose queue is full
 		h.AwaitFlowing(ctx, dealer, stalled, reader)
 		plan := peer.Plan{Count: total, Size: size}
 		d := h.NewDelivery(plan, reader, stalled)
-		d.ReceiveWhile(ctx, dealer.SendPlan(ctx, plan, 2*time.Second), reader) // the reader keeps reading until the sender is done
+		d.ReceiveWhile(ctx, dealer.SendPlan(ctx, plan, h.Bound(2*time.Second)), reader) // the reader keeps reading until the sender is done
 		Expect(d.SendErr).NotTo(HaveOccurred(), "sending %d messages of %d KiB while one peer never reads: %d accepted", total, size>>10, d.Sent)
 		d.ReceiveRest(ctx)
 		cell.Metric("stalled_share", float64(d.Count(1))/float64(total))

@@ -232,8 +232,8 @@ var _ = c.Case("CON.8", Libzmq, "lifecycle", "After unbind or disconnect a PUSH 
 				return InterceptGomegaFailure(func() {
 					Eventually(ctx, func() string {
 						return peer.Category(push.TrySend(ctx, 0, h.Msg("after "+how)))
-					}).WithTimeout(3*time.Second).WithPolling(100*time.Millisecond).Should(Equal(peer.ErrAgain),
-						"DONTWAIT sends still accepted 3 s after %s", how)
+					}).WithTimeout(h.Bound(3*time.Second)).WithPolling(100*time.Millisecond).Should(Equal(peer.ErrAgain),
+						"DONTWAIT sends still accepted %v after %s", h.Bound(3*time.Second), how)
 				})
 			})
 		}

@@ -117,7 +117,7 @@ var _ = c.Case("MSG.4", Must, "message", "Frames of every size class arrive byte
 		pull := cell.Connect(ctx, h.PULL, push)
 		h.AwaitFlowing(ctx, push, pull)
 		Expect(h.Transfer(ctx, push, pull, peer.Plan{Count: 1, Size: 16 << 20})).To(Succeed(), "16 MiB message")
-	}, c.Within(60*time.Second))
+	}, c.Within(60*time.Second), c.Moves(19<<20)) // 16 MiB, and the rows' frames: 2 MiB and some
 
 // MSG.5 (RFC 23 §Messages: "A message is one or more frames", frames may be empty; zmq_send(3)
 // "zero-length message"): empty frames first, in the middle and last; messages of 1, 2, 100
@@ -196,9 +196,9 @@ var _ = c.Case("MSG.9", Libzmq, "message", "MAXMSGSIZE limits messages, not the 
 			id[i] = byte('a' + i%26)
 		}
 		dealer := cell.Connect(ctx, h.DEALER, router, h.RoutingID(string(id)))
-		err := dealer.TrySend(ctx, 2*time.Second, h.Msg("small"))
+		err := dealer.TrySend(ctx, h.Bound(2*time.Second), h.Msg("small"))
 		Expect(err).NotTo(HaveOccurred(), "the DEALER could not send: its connection never came up")
-		m, err := router.TryRecv(ctx, time.Second)
+		m, err := router.TryRecv(ctx, h.Bound(time.Second))
 		Expect(err).NotTo(HaveOccurred(), "a 5-byte message never arrived: the handshake (READY with a 100-byte Identity) was refused under MAXMSGSIZE 64")
 		Expect(h.Strings(m)).To(Equal([]string{string(id), "small"}))
 	})

@@ -155,7 +155,7 @@ func (cc *curveCell) clientOpts(extra ...h.Opt) []h.Opt {
 // reconnect intervals, so that the client has retried (and the handler refused) more than
 // once, and any message a wrongly accepted connection would carry has crossed long since (a
 // loopback handshake takes milliseconds).
-const refusalWindow = h.QuietReconnect
+var refusalWindow = h.QuietReconnect
 
 // nothingEitherWay is the RFC 24/26 sentence "no message is ever delivered": each side of a
 // refused PAIR connection offers a message (a send that may be refused for want of a peer,
