@@ -35,12 +35,13 @@ type ledger struct {
 	last     map[int]int  // stream → highest seq delivered so far
 
 	delivered, duplicated, reordered, malformed, late int
-	// reconnected says the stream crossed a reconnect (recover): a receiver then holds two
-	// connections of one sender for a while, and may hand over what was left of the dead
-	// connection after what came on the new one. The RFCs promise order per connection, so
-	// a reordering that splits at one sequence number (everything before it in order, and
-	// everything from it on) is counted as reorderedAcross, reported, and not judged.
-	reconnected     bool
+	// connections is how many connections the stream crossed (2 after a reconnect: recover;
+	// a link's count after cuts). A receiver then holds several connections of one sender for
+	// a while, and may hand over what was left of a dead connection after, or interleaved
+	// with, what came on the next. The RFCs promise order per connection, so a reordering
+	// that splits the sequence numbers into at most that many ranges, each delivered in order
+	// (splitsInOrder), is counted as reorderedAcross, reported, and not judged.
+	connections     int
 	reorderedAcross int
 	examples        []string // the first few violations, said plainly
 	// recovery is the time from a fault's end to the first message through again (recorded
@@ -137,44 +138,37 @@ func (l *ledger) tally() {
 			l.last[stream] = s
 		}
 	}
-	if l.reconnected && l.reordered > 0 && splitsInOrder(order) {
+	if l.connections > 1 && l.reordered > 0 && splitsInOrder(order, l.connections) {
 		l.reorderedAcross, l.reordered = l.reordered, 0
 		l.examples = nil
 	}
 }
 
-// splitsInOrder reports whether, for every stream, some sequence number k splits the arrival
-// order into two runs that are each in order: the messages below k (one connection's) and
-// those from k on (the next one's).
-func splitsInOrder(order []int) bool {
+// splitsInOrder reports whether, for every stream, the sequence numbers delivered fall into
+// at most parts ranges of consecutive numbers, each delivered in order: what receiving from
+// that many connections one after another can produce (each connection carries a later range
+// than the one before, and a receiver may interleave their leftovers). Sorted by number, two
+// neighbours delivered out of order need a range boundary between them; a range without such
+// a pair is in order, so the boundaries needed are exactly those pairs.
+func splitsInOrder(order []int, parts int) bool {
 	byStream := map[int][]int{}
 	for _, s := range order {
 		byStream[s/streamSpan] = append(byStream[s/streamSpan], s)
 	}
 	for _, seqs := range byStream {
-		ks := append([]int(nil), seqs...)
-		sort.Ints(ks)
-		ok := false
-		for _, k := range append(ks, ks[len(ks)-1]+1) {
-			lo, hi, fine := -1, -1, true
-			for _, s := range seqs {
-				if s < k {
-					fine = fine && s > lo
-					lo = s
-				} else {
-					fine = fine && s > hi
-					hi = s
-				}
-				if !fine {
-					break
-				}
-			}
-			if fine {
-				ok = true
-				break
+		at := make(map[int]int, len(seqs)) // seq → position in arrival order
+		for i, s := range seqs {
+			at[s] = i
+		}
+		sorted := append([]int(nil), seqs...)
+		sort.Ints(sorted)
+		boundaries := 0
+		for i := 1; i < len(sorted); i++ {
+			if at[sorted[i]] < at[sorted[i-1]] {
+				boundaries++
 			}
 		}
-		if !ok {
+		if boundaries > parts-1 {
 			return false
 		}
 	}

@@ -189,8 +189,9 @@ func cutMidMessage(ctx context.Context, cell *h.Cell, push, pull *h.Sock, link *
 	st.receiveWhile(ctx, st.start(ctx, push, cutMessages, perMsg), pull)
 	cell.Metric("connections", float64(link.Accepted()))
 	// After the cut a receiver may hold the dead connection's last messages and the redial's
-	// first at once; order is promised per connection (see ledger.reconnected).
-	st.l.reconnected = link.Accepted() > 1
+	// first at once, and each redial is cut again; order is promised per connection (see
+	// ledger.connections).
+	st.l.connections = link.Accepted()
 	st.judge(cell)
 	Expect(st.l.delivered).To(BeNumerically(">=", 2000), "the messages before the cut never arrived (%s): the case proves nothing", st.l.summary())
 }
