@@ -300,7 +300,7 @@ func (st *stream) recover(ctx context.Context, s, r *h.Sock, since time.Time, ru
 		m, err := r.TryRecv(ctx, 30*time.Millisecond)
 		if err == nil {
 			st.l.recovered(time.Since(since))
-			st.l.connections = max(st.l.connections, 2)
+			st.l.crossed(2)
 			st.l.receive(m)
 			st.through = st.l.seqOf(m)
 			return true

@@ -144,6 +144,12 @@ func (l *ledger) tally() {
 	}
 }
 
+// crossed records that the stream crossed n connections; the counts are worked out again.
+func (l *ledger) crossed(n int) {
+	l.connections = max(l.connections, n)
+	l.counted = false
+}
+
 // splitsInOrder reports whether, for every stream, the sequence numbers delivered fall into
 // at most parts ranges of consecutive numbers, each delivered in order: what receiving from
 // that many connections one after another can produce (each connection carries a later range
