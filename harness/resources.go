@@ -73,11 +73,11 @@ func (c *Cell) Heap(ctx context.Context, side string) (bytes int64, ok bool) {
 		return 0, false
 	}
 	if err != nil {
-		panic(&StepError{Step: "heap (" + side + ")", Err: err})
+		panic(&StepError{Step: step, Err: err})
 	}
 	n, isNum := rep.Value.(float64)
 	if !isNum || n <= 0 {
-		panic(&StepError{Step: "heap (" + side + ")", Err: fmt.Errorf("the peer answered value %v, not a positive number of bytes", rep.Value)})
+		panic(&StepError{Step: step, Err: fmt.Errorf("the peer answered value %v, not a positive number of bytes", rep.Value)})
 	}
 	return int64(n), true
 }

@@ -189,19 +189,20 @@ func cutMidMessage(ctx context.Context, cell *h.Cell, push, pull *h.Sock, link *
 	st := newStream(peer.Plan{Size: 64, Prefix: [][]byte{[]byte("A")}}, 0)
 	st.lossy = true // what the cut takes is measured, not judged
 	st.receiveWhile(ctx, st.start(ctx, push, cutMessages, perMsg), pull)
-	cell.Metric("connections", float64(link.Accepted()))
+	conns := link.Accepted()
+	cell.Metric("connections", float64(conns))
 	// After the cut a receiver may hold the dead connection's last messages and the redial's
 	// first at once; order is promised per connection (see ledger.connections).
-	st.l.crossed(link.Accepted())
+	st.l.crossed(conns)
 	st.judge(cell)
 	Expect(st.l.delivered).To(BeNumerically(">=", 2000), "the messages before the cut never arrived (%s): the case proves nothing", st.l.summary())
-	Expect(link.Accepted()).To(BeNumerically("<=", 2), "the link cut the redial too: the case's sizes no longer fit its limit")
+	Expect(conns).To(BeNumerically("<=", 2), "the link cut the redial too: the case's sizes no longer fit its limit")
 }
 
 // LNK.6 (RFC 23 §Framing: a message is all its frames or none; W.FR.6 through real peers,
 // which the wire suite cannot reach for a ZMTP 2.0 implementation): the connection from a
-// PUSH to its bound PULL ends (FIN) in the middle of a message's 64 KiB frame. The PULL
-// delivers the three messages before the cut and never the torn one, nor a part of it.
+// PUSH to its bound PULL ends (FIN) in the middle of a message's 64-byte frame. The PULL
+// delivers the messages before the cut and never the torn one, nor a part of it.
 var _ = f.Case("LNK.6", Must, "link", "A connection closed in the middle of a frame never delivers the torn message to the binder",
 	func(ctx SpecContext, cell *h.Cell) {
 		cell.Warm(ctx)
