@@ -276,6 +276,10 @@ type Results struct {
 	Env       Env                      `json:"env"`
 	Suites    map[string]*SuiteResults `json:"suites,omitempty"`
 	Bench     *Bench                   `json:"bench,omitempty"`
+	// BenchHosts is the benchmark run across simulated hosts (out/bench-hosts): loopback and
+	// each scenario's figures, taken in one run. The gate does not compare it (figures over
+	// a user-space shaper on a shared machine are the path's, not the binding's).
+	BenchHosts *Bench `json:"bench_hosts,omitempty"`
 }
 
 // Suite returns the named suite's results, or nil.

@@ -222,3 +222,33 @@ func oneFigure(vals ...float64) harness.Results {
 			Bind: "gozmq", Connect: "gozmq", Size: 64, Outcome: harness.Pass, MsgPerSec: statOf(vals)}},
 	}}
 }
+
+// benchHosts is a cross-host benchmark run: push_pull throughput and req_rep latency at 64 B
+// on loopback and over two scenarios, the ceiling included, one figure lost to a hang.
+func benchHosts() *harness.Bench {
+	b := &harness.Bench{Schema: harness.BenchSchema, Generated: "2026-03-01T12:00:00Z", Env: env(),
+		Implementations: hellos(),
+		Config:          harness.BenchConfig{Profile: "quick", Repetitions: 3, WindowMS: 200, Sizes: []int{64}, Quick: true},
+		Selection:       harness.Selection{Scenarios: []string{"loopback", "20ms", "20ms-1%"}}}
+	exact := func(v float64) *harness.Stat { return statOf([]float64{v, v, v}) }
+	pairs := [][2]string{{"libzmq", "gozmq"}, {"raw", "raw"}, {"libzmq", "libzmq"}}
+	for _, sc := range []struct {
+		name        string
+		thr, rttMul float64
+	}{{"", 1e6, 1}, {"20ms", 5e5, 400}, {"20ms-1%", 1e5, 500}} {
+		for _, p := range pairs {
+			thr := harness.BenchRecord{Pattern: "push_pull", Metric: "throughput", Transport: "tcp", Scenario: sc.name,
+				Bind: p[0], Connect: p[1], Size: 64, Outcome: harness.Pass,
+				MsgPerSec: exact(sc.thr), MBPerSec: exact(sc.thr * 64 / 1e6)}
+			if sc.name == "20ms-1%" && p[1] == "gozmq" {
+				thr = harness.BenchRecord{Pattern: "push_pull", Metric: "throughput", Transport: "tcp", Scenario: sc.name,
+					Bind: p[0], Connect: p[1], Size: 64, Outcome: harness.Hang, Reason: "no reply within 30s"}
+			}
+			b.Records = append(b.Records, thr, harness.BenchRecord{Pattern: "req_rep", Metric: "latency", Transport: "tcp",
+				Scenario: sc.name, Bind: p[0], Connect: p[1], Size: 64, Outcome: harness.Pass,
+				P50US: exact(50 * sc.rttMul), P90US: exact(60 * sc.rttMul), P99US: exact(70 * sc.rttMul),
+				P999US: exact(80 * sc.rttMul), MaxUS: exact(90 * sc.rttMul)})
+		}
+	}
+	return b
+}

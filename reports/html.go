@@ -17,13 +17,26 @@ var (
 	//go:embed report.css
 	htmlCSS string
 
-	htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{"measuredIntro": func() string { return measuredIntro }}).Parse(htmlSource))
+	htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+		"measuredIntro": func() string { return measuredIntro },
+		"pathIntro":     func() string { return pathIntro },
+	}).Parse(htmlSource))
 )
 
 type htmlData struct {
-	View  view
-	CSS   template.CSS
-	Bench []transportSection
+	View view
+	CSS  template.CSS
+	// Benches are the benchmark sections: loopback's run, always (it says when there is
+	// none), and the cross-host run's when there is one.
+	Benches []benchSection
+}
+
+// benchSection is one benchmark run's section: its anchor prefixes every id inside, so that
+// the two runs' tcp tables do not share ids.
+type benchSection struct {
+	Anchor, Title, Nav string
+	View               *benchView
+	Sections           []transportSection
 }
 
 // transportSection is the benchmarks of one transport: each group's charts over its table.
@@ -41,21 +54,30 @@ type chartedTable struct {
 func HTML(w io.Writer, r harness.Results) error {
 	v := newView(r)
 	d := htmlData{View: v, CSS: template.CSS(htmlCSS)}
-	if v.Bench != nil {
-		sections, err := chartSections(v)
-		if err != nil {
-			return err
+	for _, b := range []benchSection{
+		{Anchor: "bench", Title: "Benchmarks", Nav: "benchmarks", View: v.Bench},
+		{Anchor: "bench-hosts", Title: "Benchmarks across hosts", Nav: "across hosts", View: v.BenchHosts},
+	} {
+		if b.View == nil && b.Anchor != "bench" {
+			continue
 		}
-		d.Bench = sections
+		if b.View != nil {
+			sections, err := chartSections(b.View, v.order)
+			if err != nil {
+				return err
+			}
+			b.Sections = sections
+		}
+		d.Benches = append(d.Benches, b)
 	}
 	return htmlTemplate.Execute(w, d)
 }
 
-func chartSections(v view) ([]transportSection, error) {
-	style := newSeriesStyle(v.Bench.groups, v.order)
+func chartSections(b *benchView, o order) ([]transportSection, error) {
+	style := newSeriesStyle(b.groups, o)
 	byTransport := map[string]*transportSection{}
 	var transports []string
-	tables := append(append([]benchTable(nil), v.Bench.Throughput...), v.Bench.Latency...)
+	tables := append(append([]benchTable(nil), b.Throughput...), b.Latency...)
 	for _, t := range tables {
 		charts, err := benchCharts(t.benchGroup, style)
 		if err != nil {

@@ -47,7 +47,10 @@ func (m *mdWriter) report(v view) {
 	}
 	m.ipc(v.Impls)
 	if b := v.Bench; b != nil {
-		m.bench(b)
+		m.bench("Benchmarks", b)
+	}
+	if b := v.BenchHosts; b != nil {
+		m.bench("Benchmarks across hosts", b)
 	}
 }
 
@@ -299,14 +302,17 @@ func (m *mdWriter) ipc(impls []implRow) {
 	})
 }
 
-func (m *mdWriter) bench(b *benchView) {
-	m.f("## Benchmarks\n\n")
+func (m *mdWriter) bench(heading string, b *benchView) {
+	m.f("## %s\n\n", heading)
 	if c := b.Config; c.Repetitions > 0 {
 		m.f("%s", mdText(profileText(c)))
 		if c.Clock != "" {
 			m.f("; clock: %s", mdText(c.Clock))
 		}
 		m.f(". Figures are the median [min–max] of the repetitions, with the 95 %% confidence interval reached; `%s` is the ceiling (the transport without ZeroMQ).", Ceiling)
+		if b.Generated != "" {
+			m.f(" Run ended %s.", mdText(b.Generated))
+		}
 		if b.ControlCost != "" {
 			m.f(" The harness's own cost, a control request's round trip (never inside a timed loop): %s.", mdText(b.ControlCost))
 		}
@@ -322,6 +328,7 @@ func (m *mdWriter) bench(b *benchView) {
 		m.f("The benchmark run recorded no figures.\n\n")
 		return
 	}
+	m.paths(b.Paths)
 	if len(b.Throughput) > 0 {
 		m.f("### Throughput\n\n")
 	}
@@ -354,6 +361,25 @@ func (m *mdWriter) bench(b *benchView) {
 				return []string{r.Size, mdPairing(r), r.Problem, "", "", "", "", ""}
 			}
 			return []string{r.Size, mdPairing(r), r.P50, r.P90, r.P99, r.P999, r.Max, r.CI}
+		})
+	}
+}
+
+// paths writes a cross-host run's figures a column per scenario, beside loopback's.
+func (m *mdWriter) paths(ts []pathTable) {
+	if len(ts) == 0 {
+		return
+	}
+	m.f("### Each path beside loopback\n\n%s\n\n", pathIntro)
+	for _, t := range ts {
+		m.f("#### %s\n\n", mdText(t.Title))
+		m.table(append([]string{"pairing"}, t.Scenarios...), len(t.Rows), func(i int) []string {
+			r := t.Rows[i]
+			p := r.Pairing
+			if r.Ceiling {
+				p = mdRaw("*" + Ceiling + "*")
+			}
+			return append([]string{p}, r.Cells...)
 		})
 	}
 }

@@ -70,6 +70,34 @@ var _ = Describe("rendering", func() {
 		}
 	})
 
+	It("sets each cross-host figure beside the same run's loopback one, with its own ceiling", func() {
+		r := synthetic(1)
+		r.BenchHosts = benchHosts()
+		md, page := render(r)
+		Expect(md).To(ContainSubstring("## Benchmarks across hosts"))
+		Expect(strings.Index(md, "## Benchmarks\n")).To(BeNumerically("<", strings.Index(md, "## Benchmarks across hosts")))
+		By("a column per scenario, loopback first, the ceiling's row first")
+		Expect(md).To(ContainSubstring("#### push\\_pull over tcp, 64 B: throughput\n\n| pairing | loopback | 20ms | 20ms-1% |\n|---|---|---|---|\n" +
+			"| *raw* | 1.00M msg/s | 500k msg/s (50 %) | 100k msg/s (10 %) |\n"))
+		By("latency with what the path added to loopback's, a lost figure as its outcome")
+		Expect(md).To(ContainSubstring("| libzmq→gozmq | 50.0 µs | 20.0k µs (+19.9k) | 25.0k µs (+24.9k) |"))
+		Expect(md).To(ContainSubstring("| libzmq→gozmq | 1.00M msg/s | 500k msg/s (50 %) | hang |"))
+		By("each scenario's detailed tables measured against the ceiling over the same path")
+		Expect(md).To(ContainSubstring("#### push\\_pull over tcp@20ms\n"))
+		Expect(md).To(MatchRegexp(`\| 64 B \| libzmq→libzmq \| 500k \[500k–500k\] \| 100% \|`))
+		By("ids of their own in the page, so the two runs' tcp tables do not collide")
+		Expect(page).To(ContainSubstring(`<section id="bench-hosts">`))
+		Expect(page).To(ContainSubstring(`<h3 id="bench-hosts-tcp@20ms">`))
+		Expect(page).To(ContainSubstring(`<h3 id="bench-tcp">`))
+		Expect(page).To(ContainSubstring("<caption>push_pull over tcp, 64 B: throughput</caption>"))
+		ids := regexp.MustCompile(` id="([^"]+)"`).FindAllStringSubmatch(page, -1)
+		seen := map[string]bool{}
+		for _, m := range ids {
+			Expect(seen).NotTo(HaveKey(m[1]), "id %q twice", m[1])
+			seen[m[1]] = true
+		}
+	})
+
 	It("escapes text from the results", func() {
 		md, page := render(synthetic(1))
 		Expect(page).NotTo(ContainSubstring("<script>"))

@@ -27,9 +27,11 @@ type ReportInput struct {
 	Suites []string // cell suites' results.json (conformance, wire, faults, hosts)
 	// Found are suites' results.json files taken if they exist, without a word if they do not
 	// (a suite that was not run).
-	Found  []string
-	Bench  string
-	OutDir string
+	Found []string
+	Bench string
+	// BenchHosts is the cross-host benchmark run's results.json, taken if it exists.
+	BenchHosts string
+	OutDir     string
 }
 
 // RunReport renders the inputs into in.OutDir and prints the path of index.html. A missing
@@ -73,7 +75,16 @@ func RunReport(in ReportInput, stdout, stderr io.Writer) int {
 	if !usable(berr) {
 		return ExitUnusable
 	}
-	if len(suites) == 0 && b == nil {
+	var bh *harness.Bench
+	if in.BenchHosts != "" {
+		var err error
+		if bh, err = LoadBench(in.BenchHosts); errors.Is(err, fs.ErrNotExist) {
+			bh = nil
+		} else if !usable(err) {
+			return ExitUnusable
+		}
+	}
+	if len(suites) == 0 && b == nil && bh == nil {
 		fmt.Fprintf(stderr, "zmqsuite report: nothing to report: none of %s exists; run the suites first\n",
 			strings.Join(append(append(append([]string(nil), in.Suites...), in.Found...), in.Bench), ", "))
 		return ExitUnusable
@@ -81,7 +92,17 @@ func RunReport(in ReportInput, stdout, stderr io.Writer) int {
 	for _, s := range skipped {
 		fmt.Fprintf(stderr, "zmqsuite report: skipping %s\n", s)
 	}
-	files, err := Write(in.OutDir, Merge(suites, b))
+	merged := Merge(suites, b)
+	if bh != nil {
+		merged.BenchHosts = bh
+		if merged.Env.OS == "" {
+			merged.Env = bh.Env
+		}
+		if bh.Generated > merged.Generated {
+			merged.Generated = bh.Generated
+		}
+	}
+	files, err := Write(in.OutDir, merged)
 	if err != nil {
 		fmt.Fprintf(stderr, "zmqsuite report: %s\n", oneLine(err.Error()))
 		return ExitUnusable

@@ -23,6 +23,9 @@ type view struct {
 	Suites      []*conformanceView
 	Conformance *conformanceView
 	Bench       *benchView
+	// BenchHosts is the benchmark run across simulated hosts (make bench-hosts): every
+	// scenario's figures, its own ceiling over the same path, and the paths' summary tables.
+	BenchHosts *benchView
 
 	order order // shared with the charts, for consistent series colours
 }
@@ -45,6 +48,9 @@ type conformanceView struct {
 
 type benchView struct {
 	Records int
+	// Generated is when the run ended: the cross-host run is usually not the same day's as
+	// the loopback one beside it.
+	Generated string
 	// Profile describes how the figures were taken, in one sentence.
 	Profile string
 	Config  harness.BenchConfig
@@ -53,7 +59,10 @@ type benchView struct {
 	ControlCost string
 	Throughput  []benchTable
 	Latency     []benchTable
-	groups      []benchGroup // for the charts
+	// Paths sets each figure of a cross-host run beside the same run's loopback one, a column
+	// per scenario (pathview.go); empty for a loopback run.
+	Paths  []pathTable
+	groups []benchGroup // for the charts
 }
 
 func newView(r harness.Results) view {
@@ -89,22 +98,31 @@ func newView(r harness.Results) view {
 		}
 	}
 	v.Scorecard = buildScorecard(r, o)
-	if r.Bench != nil {
-		groups := groupBench(r.Bench, o)
-		bv := &benchView{Records: len(r.Bench.Records), Config: r.Bench.Config, Notes: r.Bench.Notes, groups: groups,
-			Profile:     profileText(r.Bench.Config),
-			ControlCost: controlCost(r.Bench.Config.ControlRTTUS)}
-		for _, t := range buildBenchTables(groups) {
-			if t.Metric == metricLatency {
-				bv.Latency = append(bv.Latency, t)
-			} else {
-				bv.Throughput = append(bv.Throughput, t)
-			}
-		}
-		v.Bench = bv
+	v.Bench = newBenchView(r.Bench, o)
+	if v.BenchHosts = newBenchView(r.BenchHosts, o); v.BenchHosts != nil {
+		v.BenchHosts.Paths = buildPathTables(r.BenchHosts, o)
 	}
 	v.Headline = headline(v)
 	return v
+}
+
+// newBenchView lays out one benchmark run's figures; nil without a run.
+func newBenchView(b *harness.Bench, o order) *benchView {
+	if b == nil {
+		return nil
+	}
+	groups := groupBench(b, o)
+	bv := &benchView{Records: len(b.Records), Generated: b.Generated, Config: b.Config, Notes: b.Notes, groups: groups,
+		Profile:     profileText(b.Config),
+		ControlCost: controlCost(b.Config.ControlRTTUS)}
+	for _, t := range buildBenchTables(groups) {
+		if t.Metric == metricLatency {
+			bv.Latency = append(bv.Latency, t)
+		} else {
+			bv.Throughput = append(bv.Throughput, t)
+		}
+	}
+	return bv
 }
 
 // suiteTitle is a suite's heading.

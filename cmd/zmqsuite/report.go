@@ -22,9 +22,10 @@ func runReport(args []string) int {
 	results := fs.String("results", "out", "`dir`ectory holding each suite's <suite>/results.json")
 	conformance := fs.String("conformance", "", "conformance results `file` (default <results>/conformance/results.json)")
 	fs.StringVar(&in.Bench, "bench", "", "benchmark results `file` (default <results>/bench/results.json)")
+	fs.StringVar(&in.BenchHosts, "bench-hosts", "", "cross-host benchmark results `file`, shown if it exists (default <results>/bench-hosts/results.json)")
 	fs.StringVar(&in.OutDir, "out", "out/report", "output `dir`ectory")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: zmqsuite report [--results DIR] [--conformance FILE] [--bench FILE] [--out DIR]")
+		fmt.Fprintln(fs.Output(), "usage: zmqsuite report [--results DIR] [--conformance FILE] [--bench FILE] [--bench-hosts FILE] [--out DIR]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -39,6 +40,9 @@ func runReport(args []string) int {
 	}
 	if in.Bench == "" {
 		in.Bench = filepath.Join(*results, "bench", "results.json")
+	}
+	if in.BenchHosts == "" {
+		in.BenchHosts = filepath.Join(*results, "bench-hosts", "results.json")
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "zmqsuite report: unexpected argument %q\n", fs.Arg(0))
