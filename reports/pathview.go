@@ -13,7 +13,7 @@ import (
 // of another day or profile.
 
 // pathIntro says how to read the path tables, in both renderings.
-const pathIntro = "Medians from one run that took every figure on loopback and over each simulated path (docs/hosts.md), the ceiling (" + Ceiling + ") measured over the same path. Throughput is given with its share of the same pairing's loopback figure, latency (the p50 half round trip, µs) with what the path added to it; the ceiling's row is what the path costs without ZeroMQ."
+const pathIntro = "Medians from one run that took every figure on loopback and over each simulated path (docs/hosts.md), the ceiling (" + Ceiling + ") measured over the same path. Throughput is given with its share of the same pairing's loopback figure, latency (the p50 half round trip, µs) with what the path added to it; the ceiling's row is what the path costs without ZeroMQ. A throughput window of a few round trips (the quick profile's 200 ms over a 20 ms path's 40 ms round trip) holds TCP's slow start: compare such figures within their column, and take FULL=1's 1 s windows for what a path sustains."
 
 // loopbackColumn is the heading of a figure taken with both sides on this machine.
 const loopbackColumn = "loopback"
