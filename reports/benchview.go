@@ -51,41 +51,48 @@ func (g benchGroup) ceilingAt(size int) *harness.BenchRecord {
 
 func pairingOf(r harness.BenchRecord) pairing { return pairing{r.Bind, r.Connect} }
 
+// figureKey names a benchmark figure up to its pairing; size 0 where a table holds every size.
+type figureKey struct {
+	metric, pattern, transport string
+	size, subs                 int
+}
+
+// less is the reading order: throughput before latency, then pattern, transport (tcp first,
+// each scenario right after it), size and fan-out.
+func (a figureKey) less(b figureKey) bool {
+	switch {
+	case a.metric != b.metric:
+		return a.metric > b.metric
+	case a.pattern != b.pattern:
+		return a.pattern < b.pattern
+	case a.transport != b.transport:
+		return lessTransport(a.transport, b.transport)
+	case a.size != b.size:
+		return a.size < b.size
+	}
+	return a.subs < b.subs
+}
+
 func groupBench(b *harness.Bench, o order) []benchGroup {
 	if b == nil {
 		return nil
 	}
-	type key struct {
-		metric, pattern, transport string
-		subs                       int
-	}
-	m := map[key]*benchGroup{}
-	var keys []key
+	m := map[figureKey]*benchGroup{}
+	var keys []figureKey
 	for _, r := range b.Records {
 		// A figure across simulated hosts is its own group beside loopback's: "tcp@20ms".
 		tr := r.Transport
 		if r.Scenario != "" {
 			tr += "@" + r.Scenario
 		}
-		k := key{r.Metric, r.Pattern, tr, r.Subscribers}
+		k := figureKey{metric: r.Metric, pattern: r.Pattern, transport: tr, subs: r.Subscribers}
 		if m[k] == nil {
 			m[k] = &benchGroup{Metric: r.Metric, Pattern: r.Pattern, Transport: tr, Subscribers: r.Subscribers}
 			keys = append(keys, k)
 		}
 		m[k].Records = append(m[k].Records, r)
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		switch {
-		case a.metric != b.metric:
-			return a.metric > b.metric // throughput before latency
-		case a.pattern != b.pattern:
-			return a.pattern < b.pattern
-		case a.transport != b.transport:
-			return lessTransport(a.transport, b.transport)
-		}
-		return a.subs < b.subs
-	})
+	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
 	var groups []benchGroup
 	for _, k := range keys {
 		g := m[k]

@@ -36,12 +36,6 @@ type pathRow struct {
 	Cells []string
 }
 
-// pathKey is a figure without its scenario.
-type pathKey struct {
-	metric, pattern, transport string
-	size, subs                 int
-}
-
 // buildPathTables sets each figure of a cross-host run beside its loopback one. A run without
 // any scenario but loopback has nothing to compare, and no table.
 func buildPathTables(b *harness.Bench, o order) []pathTable {
@@ -57,11 +51,11 @@ func buildPathTables(b *harness.Bench, o order) []pathTable {
 		col[s] = i
 	}
 	type cellsOf map[pairing][]*harness.BenchRecord
-	tables := map[pathKey]cellsOf{}
-	var keys []pathKey
+	tables := map[figureKey]cellsOf{} // a figure without its scenario
+	var keys []figureKey
 	for i := range b.Records {
 		r := &b.Records[i]
-		k := pathKey{r.Metric, r.Pattern, r.Transport, r.Size, r.Subscribers}
+		k := figureKey{r.Metric, r.Pattern, r.Transport, r.Size, r.Subscribers}
 		if tables[k] == nil {
 			tables[k] = cellsOf{}
 			keys = append(keys, k)
@@ -72,20 +66,7 @@ func buildPathTables(b *harness.Bench, o order) []pathTable {
 		}
 		tables[k][p][col[scenarioColumn(r.Scenario)]] = r
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		switch {
-		case a.metric != b.metric:
-			return a.metric > b.metric // throughput before latency
-		case a.pattern != b.pattern:
-			return a.pattern < b.pattern
-		case a.transport != b.transport:
-			return lessTransport(a.transport, b.transport)
-		case a.size != b.size:
-			return a.size < b.size
-		}
-		return a.subs < b.subs
-	})
+	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
 	var out []pathTable
 	for _, k := range keys {
 		t := pathTable{Title: pathTitle(k), Metric: k.metric, Scenarios: scens}
@@ -140,7 +121,7 @@ func scenarioColumn(s string) string {
 	return s
 }
 
-func pathTitle(k pathKey) string {
+func pathTitle(k figureKey) string {
 	t := fmt.Sprintf("%s over %s, %s", k.pattern, k.transport, sizeLabel(k.size))
 	switch {
 	case k.subs == 1:
