@@ -268,8 +268,12 @@ func (c *Cell) Close(ctx context.Context) *Fault {
 	c.socks = nil
 	c.mu.Unlock()
 	var first *Fault
+	retire := map[*Peer]bool{}
 	for i := len(socks) - 1; i >= 0; i-- {
 		s := socks[i]
+		if s.lingering && s.peer.Alive() {
+			retire[s.peer] = true
+		}
 		if s.closed || !s.peer.Alive() {
 			continue
 		}
@@ -278,6 +282,18 @@ func (c *Cell) Close(ctx context.Context) *Fault {
 		if errors.As(err, &f) && first == nil {
 			f.Role = s.Side
 			first = f
+		}
+	}
+	// A socket the case closed with a linger other than 0 can outlive the cell inside its
+	// peer: libzmq keeps a closed socket that still holds messages for a peer that is gone
+	// for the whole linger (-1: for the life of the context), redialling its endpoint all the
+	// while. Once the kernel hands that port to a later cell's bind, the old socket connects
+	// there and delivers into a cell it has nothing to do with (seen: CON.10's "queued N"
+	// messages arriving in an LNK.6 cell of another process). Such a peer serves no other
+	// cell: it is killed, uncharged, and the pool starts a fresh one.
+	for p := range retire {
+		if p.killByHarness("the end of a cell that closed a socket with a linger", "by the harness, so that the socket does not outlive the cell") {
+			c.step(fmt.Sprintf("retire %s peer (%s): a socket closed with a linger may outlive the cell", p.Role, p.Impl.Name))
 		}
 	}
 	c.closeTaps()

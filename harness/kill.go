@@ -33,18 +33,7 @@ type Killed struct {
 func (c *Cell) Kill(ctx context.Context, side string) Killed {
 	p := c.Peer(ctx, side)
 	k := Killed{Side: side, Impl: p.Impl.Name, PID: p.pid(), At: time.Now()}
-	p.dead.CompareAndSwap(nil, &Fault{Kind: FaultCrash, Impl: p.Impl.Name, Role: side,
-		Step: "a kill by the harness", Detail: fmt.Sprintf("SIGKILL of pid %d by the case", k.PID)})
-	p.Kill() // os.Process.Kill is SIGKILL on Unix
-	if k.PID != p.cmd.Process.Pid {
-		// The peer command was a wrapper (a shell, env): kill the process that said hello too.
-		if proc, err := os.FindProcess(k.PID); err == nil {
-			_ = proc.Kill()
-		}
-	}
-	select {
-	case <-p.exited:
-	case <-time.After(KillBound):
+	if !p.killByHarness("a kill by the harness", "by the case") {
 		panic(&StepError{Step: "kill " + side + " peer", Err: fmt.Errorf("pid %d still running %v after SIGKILL", k.PID, KillBound)})
 	}
 	c.forget(p)
@@ -93,6 +82,28 @@ func (c *Cell) Stall(ctx context.Context, side string) (resume func()) {
 		done = true
 		_ = continueProcess(p.pid())
 		c.step(fmt.Sprintf("resume %s peer (SIGCONT pid %d)", side, p.pid()))
+	}
+}
+
+// killByHarness ends the peer with SIGKILL, its death recorded as the harness's doing (so
+// the pool starts a fresh one at the next Get and charges nobody), and reports whether the
+// process was gone within KillBound. why says who asked for it.
+func (p *Peer) killByHarness(step, why string) bool {
+	pid := p.pid()
+	p.dead.CompareAndSwap(nil, &Fault{Kind: FaultCrash, Impl: p.Impl.Name, Role: p.Role,
+		Step: step, Detail: fmt.Sprintf("SIGKILL of pid %d %s", pid, why)})
+	p.Kill() // os.Process.Kill is SIGKILL on Unix
+	if p.cmd.Process != nil && pid != p.cmd.Process.Pid {
+		// The peer command was a wrapper (a shell, env): kill the process that said hello too.
+		if proc, err := os.FindProcess(pid); err == nil {
+			_ = proc.Kill()
+		}
+	}
+	select {
+	case <-p.exited:
+		return true
+	case <-time.After(KillBound):
+		return false
 	}
 }
 

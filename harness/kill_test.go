@@ -72,6 +72,54 @@ var _ = Describe("kill and stall", func() {
 		Expect(pool.Shutdown()).To(BeEmpty())
 	}, SpecTimeout(60*time.Second))
 
+	It("retires a peer whose socket was closed with a linger, so the socket cannot reach a later cell", func(ctx SpecContext) {
+		reg, err := harness.NewRegistry("")
+		Expect(err).NotTo(HaveOccurred())
+		lz, err := reg.Get("libzmq")
+		Expect(err).NotTo(HaveOccurred())
+		if lz.Unavailable != "" {
+			Skip("libzmq's linger is the behaviour under test: " + lz.Unavailable)
+		}
+		cell := harness.NewCell(pool, harness.TCP, im, lz)
+		cell.ID = "lingering cell"
+		var ep string
+		var pid int
+		a := harness.Run(ctx, cell, func() {
+			pull := cell.Bind(ctx, harness.PULL)
+			ep = pull.Endpoint
+			push := cell.Connect(ctx, harness.PUSH, pull)
+			push.Send(ctx, "before")
+			Expect(pull.RecvStrings(ctx)).To(Equal([]string{"before"}))
+			cell.Kill(ctx, harness.BindSide)
+			for i := 0; i < 3; i++ {
+				_ = push.TrySend(ctx, 0, harness.Msg("queued"))
+			}
+			pid = cell.PID(ctx, harness.ConnectSide)
+			Expect(push.Close(ctx, -1)).To(Succeed()) // libzmq's default linger: forever
+		})
+		Expect(a.Fault).To(BeNil())
+		Expect(a.Err).NotTo(HaveOccurred())
+		Expect(cell.Close(ctx)).To(BeNil())
+		Expect(cell.Steps()).To(ContainElement(HavePrefix("retire connect peer (libzmq)")))
+		Expect(processGone(pid)).To(BeTrue(), "the peer holding the lingering socket (pid %d) still runs", pid)
+
+		// A later cell binding the same port hears nothing from the closed socket.
+		next := harness.NewCell(pool, harness.TCP, im, lz)
+		next.ID = "next cell"
+		a = harness.Run(ctx, next, func() {
+			pull := next.Socket(ctx, harness.BindSide, harness.PULL)
+			Expect(pull.BindTo(ctx, ep)).To(Succeed())
+			_, err := pull.TryRecv(ctx, time.Second) // libzmq redials every 100 ms
+			Expect(err).To(MatchError(ContainSubstring("again")), "a message from the previous cell's closed socket")
+			Expect(next.PID(ctx, harness.ConnectSide)).NotTo(Equal(pid))
+		})
+		Expect(a.Fault).To(BeNil())
+		Expect(a.Err).NotTo(HaveOccurred())
+		Expect(next.LateCrashes()).To(BeEmpty(), "a retired peer is nobody's late crash")
+		next.Close(ctx)
+		Expect(pool.Shutdown()).To(BeEmpty())
+	}, SpecTimeout(60*time.Second))
+
 	It("a call on a killed peer's socket is a fault of the case, not a hang", func(ctx SpecContext) {
 		cell := harness.NewCell(pool, harness.TCP, im, im)
 		a := harness.Run(ctx, cell, func() {

@@ -21,6 +21,9 @@ type Sock struct {
 	Name     string // "connect PULL #3": what failure messages call it
 	Endpoint string // the real endpoint it is bound to, if bound
 	closed   bool
+	// lingering says the case closed the socket with a linger other than 0: it may live on
+	// in its peer after the cell (see Cell.Close).
+	lingering bool
 	// subscribed are the subscribers a probe published by this socket has reached: their
 	// connections are proven up (AwaitSubscribed's shorter bound applies to them).
 	subscribed map[*Sock]bool
@@ -254,6 +257,7 @@ func (s *Sock) Close(ctx context.Context, lingerMS int64) error {
 	}
 	_, err := s.try(ctx, req, OpTimeout, "close")
 	s.closed = true
+	s.lingering = lingerMS != 0
 	return err
 }
 
