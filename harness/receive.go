@@ -271,11 +271,24 @@ func NewDelivery(plan peer.Plan, socks ...*Sock) *Delivery {
 // ReceiveWhile receives on the given receivers (of d's) concurrently, in rounds, while send (a
 // started job) runs, and records the sender's outcome. What is still queued when the sender
 // finishes is for ReceiveRest.
+//
+// A round that brings nothing does not end the reading: the receivers are read for as long as
+// the sender runs. Nothing for DrainQuiet does not mean the transfer is over: across a path the
+// first round's window opens before the first message can have crossed (64 KiB on an idle
+// connection is three round trips of slow start, 120 ms at 20ms), and a loaded machine holds
+// the shaper's packets as long. A receiver no longer read fills up, and a sender with nowhere
+// else to put its messages (DLR.4's DEALER, whose other peer never reads) then blocks until
+// its own bound gives up: a stall of the harness's making (docs/hosts.md, DLR.4). Only after
+// JobLimit with nothing at all does it stop reading and wait for the sender, as before, so the
+// loop stays bounded.
 func (d *Delivery) ReceiveWhile(ctx context.Context, send *Job, socks ...*Sock) {
+	last := time.Now() // of the last round that brought something
 	for {
 		n := d.round(ctx, d.Plan.Count, DrainQuiet, socks)
 		wait := time.Duration(0)
-		if n == 0 {
+		if n > 0 {
+			last = time.Now()
+		} else if time.Since(last) >= JobLimit {
 			wait = JobLimit // nothing moves: let the sender finish (it gives up after its own bound)
 		}
 		rep, err := send.Wait(ctx, wait)
