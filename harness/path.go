@@ -204,11 +204,16 @@ func CellLimit(bound time.Duration, moves int64) time.Duration {
 // window at 10 segments, and one that lost a segment waits for its retransmission), while the
 // fence's connection, with one message in flight, overtakes them. Hosts placed without PathEnv
 // are taken to have a delay.
-func FenceOrdersArrival() bool {
+func FenceOrdersArrival() bool { return !AcrossSlowPath() }
+
+// AcrossSlowPath reports whether the sides are placed across a path with delay or loss, or
+// one whose character is unknown (hosts placed without PathEnv): where a fence no longer
+// orders arrivals, and TCP's windows and buffers grow past one machine's.
+func AcrossSlowPath() bool {
 	if p, _ := CurrentPlacement(); p == nil {
-		return true
+		return false
 	}
-	return pathKnown && PathSlack.RTT == 0 && PathSlack.Path.Loss == 0
+	return !pathKnown || PathSlack.RTT > 0 || PathSlack.Path.Loss > 0
 }
 
 // Bound is a case's own bound on something that must come (a connection torn down, a reply,
