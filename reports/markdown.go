@@ -140,6 +140,9 @@ func shortLink(u string) string {
 
 func (m *mdWriter) conformance(c *conformanceView) {
 	m.f("## %s summary\n\n", mdText(c.Title))
+	if c.Scope != "" {
+		m.f("%s\n\n", mdText(c.Scope))
+	}
 	if c.Cells == 0 {
 		m.f("The %s run recorded no cells.\n\n", mdText(c.Suite))
 		return

@@ -75,6 +75,7 @@ var _ = Describe("rendering", func() {
 		r.BenchHosts = benchHosts()
 		md, page := render(r)
 		Expect(md).To(ContainSubstring("## Benchmarks across hosts"))
+		Expect(md).To(ContainSubstring("Benchmarks: 72 figures. Benchmarks across hosts: 18 figures.**"))
 		Expect(strings.Index(md, "## Benchmarks\n")).To(BeNumerically("<", strings.Index(md, "## Benchmarks across hosts")))
 		By("a column per scenario, loopback first, the ceiling's row first")
 		Expect(md).To(ContainSubstring("#### push\\_pull over tcp, 64 B: throughput\n\n| pairing | loopback | 20ms | 20ms-1% |\n|---|---|---|---|\n" +
@@ -96,6 +97,18 @@ var _ = Describe("rendering", func() {
 			Expect(seen).NotTo(HaveKey(m[1]), "id %q twice", m[1])
 			seen[m[1]] = true
 		}
+	})
+
+	It("says what each suite's run selected, so that a slice never reads as the whole suite", func() {
+		r := synthetic(1)
+		md, _ := render(r)
+		Expect(md).To(ContainSubstring("## Conformance summary\n\nRun: every cell of the catalogue; ended "))
+		c := r.Suites["conformance"]
+		c.Selection.Filter, c.Selection.Total = "transport:tcp && case:DLR.4", 50
+		c.Selection.Shard, c.Selection.Cells = "2/4", 13
+		md, page := render(r)
+		Expect(md).To(ContainSubstring(`Run: filter "transport:tcp && case:DLR.4": 50 cells selected; shard 2/4 (13 cells); ended `))
+		Expect(page).To(ContainSubstring(`<p class="muted">Run: filter &#34;transport:tcp &amp;&amp; case:DLR.4&#34;: 50 cells selected; shard 2/4 (13 cells); ended `))
 	})
 
 	It("escapes text from the results", func() {

@@ -34,6 +34,9 @@ type conformanceView struct {
 	// Suite is the suite's name ("conformance", "wire", …); Title its heading; Anchor the
 	// prefix of its HTML ids.
 	Suite, Title, Anchor string
+	// Scope says what the run selected and when it ended ("every cell"; "filter
+	// "transport:tcp": 2800 cells selected"), so that a slice is never read as the suite.
+	Scope string
 	// Measured is what the suite's cells counted or timed, one table per case (measured.go).
 	Measured []measuredTable
 	// Security is the mechanism × pairing grid of the security cells.
@@ -77,6 +80,7 @@ func newView(r harness.Results) view {
 		recs := indexRecords(r.Suites[name].Records)
 		cv := &conformanceView{
 			Suite:    name,
+			Scope:    scopeText(r.Suites[name]),
 			Title:    suiteTitle(name),
 			Anchor:   name,
 			Cells:    len(recs),
@@ -125,6 +129,39 @@ func newBenchView(b *harness.Bench, o order) *benchView {
 	return bv
 }
 
+// scopeText says in one sentence what a suite's run covered: the selection (filter, shard,
+// scenarios, merged shards) and when it ended. A report renders whatever results it finds,
+// and a slice run last week must not read as this run's whole suite.
+func scopeText(s *harness.SuiteResults) string {
+	sel := s.Selection
+	var parts []string
+	switch {
+	case sel.Filter != "" && sel.Total > 0:
+		parts = append(parts, fmt.Sprintf("filter %q: %d cells selected", sel.Filter, sel.Total))
+	case sel.Filter != "":
+		parts = append(parts, fmt.Sprintf("filter %q", sel.Filter))
+	default:
+		parts = append(parts, "every cell of the catalogue")
+	}
+	if sel.Shard != "" {
+		parts = append(parts, fmt.Sprintf("shard %s (%d cells)", sel.Shard, sel.Cells))
+	}
+	if len(sel.Merged) > 0 {
+		parts = append(parts, "merged from shards "+strings.Join(sel.Merged, ", "))
+	}
+	if len(sel.Scenarios) > 0 {
+		parts = append(parts, "scenarios "+strings.Join(sel.Scenarios, ", "))
+	}
+	if len(sel.Absent) > 0 {
+		parts = append(parts, "absent: "+strings.Join(sel.Absent, "; "))
+	}
+	t := "Run: " + strings.Join(parts, "; ")
+	if s.Generated != "" {
+		t += "; ended " + s.Generated
+	}
+	return t + "."
+}
+
 // suiteTitle is a suite's heading.
 func suiteTitle(name string) string {
 	switch name {
@@ -160,9 +197,14 @@ func headline(v view) string {
 		}
 	}
 	if v.Bench == nil {
-		return s + " No benchmark results."
+		s += " No benchmark results."
+	} else {
+		s += fmt.Sprintf(" Benchmarks: %d figures.", v.Bench.Records)
 	}
-	return s + fmt.Sprintf(" Benchmarks: %d figures.", v.Bench.Records)
+	if v.BenchHosts != nil {
+		s += fmt.Sprintf(" Benchmarks across hosts: %d figures.", v.BenchHosts.Records)
+	}
+	return s
 }
 
 // controlCost formats the per-implementation control round trips in name order.
