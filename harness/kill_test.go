@@ -1,6 +1,7 @@
 package harness_test
 
 import (
+	"context"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -38,12 +39,8 @@ var _ = Describe("kill and stall", func() {
 		var killed harness.Killed
 		var ep string
 		a := harness.Run(ctx, cell, func() {
-			pull := cell.Bind(ctx, harness.PULL)
-			ep = pull.Endpoint
-			push := cell.Connect(ctx, harness.PUSH, pull)
-			push.Send(ctx, "before")
-			Expect(pull.RecvStrings(ctx)).To(Equal([]string{"before"}))
-			killed = cell.Kill(ctx, harness.BindSide)
+			var push *harness.Sock
+			push, ep, killed = binderKilledUnderPush(ctx, cell)
 			Expect(processGone(killed.PID)).To(BeTrue(), "pid %d still exists after Kill", killed.PID)
 			cell.Restart(ctx, harness.BindSide)
 			Expect(cell.PID(ctx, harness.BindSide)).NotTo(Equal(killed.PID))
@@ -85,12 +82,8 @@ var _ = Describe("kill and stall", func() {
 		var ep string
 		var pid int
 		a := harness.Run(ctx, cell, func() {
-			pull := cell.Bind(ctx, harness.PULL)
-			ep = pull.Endpoint
-			push := cell.Connect(ctx, harness.PUSH, pull)
-			push.Send(ctx, "before")
-			Expect(pull.RecvStrings(ctx)).To(Equal([]string{"before"}))
-			cell.Kill(ctx, harness.BindSide)
+			var push *harness.Sock
+			push, ep, _ = binderKilledUnderPush(ctx, cell)
 			for i := 0; i < 3; i++ {
 				_ = push.TrySend(ctx, 0, harness.Msg("queued"))
 			}
@@ -154,3 +147,15 @@ var _ = Describe("kill and stall", func() {
 		cell.Close(ctx)
 	}, SpecTimeout(30*time.Second))
 })
+
+// binderKilledUnderPush binds a PULL, connects a PUSH to it, proves a message through and
+// kills the bind side's peer: the PUSH it returns, on the live connect side, has lost its
+// peer, and ep is the endpoint the dead PULL was bound to.
+func binderKilledUnderPush(ctx context.Context, cell *harness.Cell) (push *harness.Sock, ep string, killed harness.Killed) {
+	GinkgoHelper()
+	pull := cell.Bind(ctx, harness.PULL)
+	push = cell.Connect(ctx, harness.PUSH, pull)
+	push.Send(ctx, "before")
+	Expect(pull.RecvStrings(ctx)).To(Equal([]string{"before"}))
+	return push, pull.Endpoint, cell.Kill(ctx, harness.BindSide)
+}

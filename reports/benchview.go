@@ -24,14 +24,19 @@ type benchGroup struct {
 }
 
 func (g benchGroup) Title() string {
-	t := fmt.Sprintf("%s over %s", g.Pattern, g.Transport)
+	return fmt.Sprintf("%s over %s", g.Pattern, g.Transport) + fanOut(g.Subscribers)
+}
+
+// fanOut names a pub_sub figure's subscribers in a title (", 4 subscribers"); "" for the
+// patterns without fan-out.
+func fanOut(subs int) string {
 	switch {
-	case g.Subscribers == 1:
-		t += ", 1 subscriber"
-	case g.Subscribers > 1:
-		t += fmt.Sprintf(", %d subscribers", g.Subscribers)
+	case subs == 1:
+		return ", 1 subscriber"
+	case subs > 1:
+		return fmt.Sprintf(", %d subscribers", subs)
 	}
-	return t
+	return ""
 }
 
 // ID is the group's HTML anchor.

@@ -54,21 +54,19 @@ type chartedTable struct {
 func HTML(w io.Writer, r harness.Results) error {
 	v := newView(r)
 	d := htmlData{View: v, CSS: template.CSS(htmlCSS)}
-	for _, b := range []benchSection{
-		{Anchor: "bench", Title: "Benchmarks", Nav: "benchmarks", View: v.Bench},
-		{Anchor: "bench-hosts", Title: "Benchmarks across hosts", Nav: "across hosts", View: v.BenchHosts},
-	} {
-		if b.View == nil && b.Anchor != "bench" {
-			continue
+	d.Benches = []benchSection{{Anchor: "bench", Title: "Benchmarks", Nav: "benchmarks", View: v.Bench}}
+	if v.BenchHosts != nil {
+		d.Benches = append(d.Benches, benchSection{Anchor: "bench-hosts", Title: "Benchmarks across hosts", Nav: "across hosts", View: v.BenchHosts})
+	}
+	for i, b := range d.Benches {
+		if b.View == nil {
+			continue // the section says there are no benchmark results
 		}
-		if b.View != nil {
-			sections, err := chartSections(b.View, v.order)
-			if err != nil {
-				return err
-			}
-			b.Sections = sections
+		sections, err := chartSections(b.View, v.order)
+		if err != nil {
+			return err
 		}
-		d.Benches = append(d.Benches, b)
+		d.Benches[i].Sections = sections
 	}
 	return htmlTemplate.Execute(w, d)
 }

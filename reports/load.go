@@ -101,29 +101,40 @@ func upgradeV1(path string, b []byte) (harness.Results, error) {
 // must see the machine the red/green verdicts came from; Generated is the latest of the
 // runs, which keeps the merge deterministic (no clock).
 func Merge(suites []*harness.SuiteResults, b *harness.Bench) harness.Results {
+	return MergeWithHosts(suites, b, nil)
+}
+
+// MergeWithHosts is Merge with the cross-host benchmark run too (nil: none), which takes the
+// environment only when nothing else gave one.
+func MergeWithHosts(suites []*harness.SuiteResults, b, hosts *harness.Bench) harness.Results {
 	r := harness.Results{Schema: harness.ResultsSchema}
+	haveEnv := false
+	adopt := func(env harness.Env, generated string) {
+		if !haveEnv {
+			r.Env, haveEnv = env, true
+		}
+		// RFC 3339 timestamps in one zone compare as strings.
+		if generated > r.Generated {
+			r.Generated = generated
+		}
+	}
 	for _, s := range suites {
 		if s == nil {
 			continue
 		}
 		if r.Suites == nil {
 			r.Suites = map[string]*harness.SuiteResults{}
-			r.Env = s.Env
 		}
 		r.Suites[s.Suite] = s
-		// RFC 3339 timestamps in one zone compare as strings.
-		if s.Generated > r.Generated {
-			r.Generated = s.Generated
-		}
+		adopt(s.Env, s.Generated)
 	}
 	if b != nil {
-		if r.Suites == nil {
-			r.Env = b.Env
-		}
 		r.Bench = b
-		if b.Generated > r.Generated {
-			r.Generated = b.Generated
-		}
+		adopt(b.Env, b.Generated)
+	}
+	if hosts != nil {
+		r.BenchHosts = hosts
+		adopt(hosts.Env, hosts.Generated)
 	}
 	return r
 }

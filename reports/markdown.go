@@ -378,20 +378,20 @@ func (m *mdWriter) paths(ts []pathTable) {
 		m.f("#### %s\n\n", mdText(t.Title))
 		m.table(append([]string{"pairing"}, t.Scenarios...), len(t.Rows), func(i int) []string {
 			r := t.Rows[i]
-			p := r.Pairing
-			if r.Ceiling {
-				p = mdRaw("*" + Ceiling + "*")
-			}
-			return append([]string{p}, r.Cells...)
+			return append([]string{mdPairingLabel(r.Pairing, r.Ceiling)}, r.Cells...)
 		})
 	}
 }
 
-func mdPairing(r benchRow) string {
-	if r.Ceiling {
+func mdPairing(r benchRow) string { return mdPairingLabel(r.Pairing, r.Ceiling) }
+
+// mdPairingLabel is a benchmark row's pairing cell: the ceiling in italics, set apart from
+// the implementations' rows.
+func mdPairingLabel(pairing string, ceiling bool) string {
+	if ceiling {
 		return mdRaw("*" + Ceiling + "*")
 	}
-	return r.Pairing
+	return pairing
 }
 
 // count leaves zero counts blank, so the outcomes that did occur stand out.

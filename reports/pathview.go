@@ -122,13 +122,7 @@ func scenarioColumn(s string) string {
 }
 
 func pathTitle(k figureKey) string {
-	t := fmt.Sprintf("%s over %s, %s", k.pattern, k.transport, sizeLabel(k.size))
-	switch {
-	case k.subs == 1:
-		t += ", 1 subscriber"
-	case k.subs > 1:
-		t += fmt.Sprintf(", %d subscribers", k.subs)
-	}
+	t := fmt.Sprintf("%s over %s, %s", k.pattern, k.transport, sizeLabel(k.size)) + fanOut(k.subs)
 	if k.metric == metricLatency {
 		return t + ": p50 half round trip"
 	}

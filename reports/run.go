@@ -75,34 +75,23 @@ func RunReport(in ReportInput, stdout, stderr io.Writer) int {
 	if !usable(berr) {
 		return ExitUnusable
 	}
-	var bh *harness.Bench
-	if in.BenchHosts != "" {
-		var err error
-		if bh, err = LoadBench(in.BenchHosts); errors.Is(err, fs.ErrNotExist) {
-			bh = nil
-		} else if !usable(err) {
-			return ExitUnusable
-		}
+	// Taken if it exists, as Found are: a cross-host run is not part of every run.
+	bh, err := LoadBench(in.BenchHosts)
+	if !errors.Is(err, fs.ErrNotExist) && !usable(err) {
+		return ExitUnusable
 	}
 	if len(suites) == 0 && b == nil && bh == nil {
-		fmt.Fprintf(stderr, "zmqsuite report: nothing to report: none of %s exists; run the suites first\n",
-			strings.Join(append(append(append([]string(nil), in.Suites...), in.Found...), in.Bench), ", "))
+		tried := append(append(append([]string(nil), in.Suites...), in.Found...), in.Bench)
+		if in.BenchHosts != "" {
+			tried = append(tried, in.BenchHosts)
+		}
+		fmt.Fprintf(stderr, "zmqsuite report: nothing to report: none of %s exists; run the suites first\n", strings.Join(tried, ", "))
 		return ExitUnusable
 	}
 	for _, s := range skipped {
 		fmt.Fprintf(stderr, "zmqsuite report: skipping %s\n", s)
 	}
-	merged := Merge(suites, b)
-	if bh != nil {
-		merged.BenchHosts = bh
-		if merged.Env.OS == "" {
-			merged.Env = bh.Env
-		}
-		if bh.Generated > merged.Generated {
-			merged.Generated = bh.Generated
-		}
-	}
-	files, err := Write(in.OutDir, merged)
+	files, err := Write(in.OutDir, MergeWithHosts(suites, b, bh))
 	if err != nil {
 		fmt.Fprintf(stderr, "zmqsuite report: %s\n", oneLine(err.Error()))
 		return ExitUnusable
