@@ -71,7 +71,7 @@ func buildSecurityGrid(recs map[cellKey]harness.Record, o order) *securityGrid {
 		}
 		cases[m][r.Case] = true
 		k := key{m, p}
-		if w, ok := worst[k]; !ok || gridRank(r.Outcome) < gridRank(w.Outcome) {
+		if w, ok := worst[k]; !ok || worseCell(r, w) {
 			worst[k] = r
 		}
 	}
@@ -112,4 +112,18 @@ func buildSecurityGrid(recs map[cellKey]harness.Record, o order) *securityGrid {
 		g.Rows = append(g.Rows, row)
 	}
 	return g
+}
+
+// worseCell says whether r stands for its grid cell rather than w: the worse outcome, and
+// among equal ones the first case and transport in reading order, so that the cell's tip
+// does not depend on the order a map hands the records out (it did: two renderings of one
+// run differed in which PLN.2 cell, tcp or ipc, the tip quoted).
+func worseCell(r, w harness.Record) bool {
+	if a, b := gridRank(r.Outcome), gridRank(w.Outcome); a != b {
+		return a < b
+	}
+	if r.Case != w.Case {
+		return naturalLess(r.Case, w.Case)
+	}
+	return lessTransport(r.Transport, w.Transport)
 }
