@@ -20,14 +20,17 @@ func init() {
 }
 
 // suiteDefaults are each suite's Ginkgo settings: cell suites run in parallel processes
-// (cells mostly wait); benchmarks run alone, one measurement at a time.
+// (cells mostly wait); benchmarks run alone, one measurement at a time. faults' cells wait
+// the longest (reconnect intervals, stalled links, restarted peers: 254 CPU-s in a 6 min 38 s
+// run alone), and beside the conformance matrix its 4 processes were make suites' long
+// pole: 2,407 s of cells, 10 min 15 s of wall, with conformance and wire done after 8 min.
 var suiteDefaults = map[string]struct {
 	procs   int
 	timeout time.Duration
 }{
 	"conformance": {8, 40 * time.Minute},
 	"wire":        {8, 40 * time.Minute},
-	"faults":      {4, 60 * time.Minute},
+	"faults":      {6, 60 * time.Minute},
 	"hosts":       {4, 60 * time.Minute}, // per scenario
 	"bench-hosts": {1, 3 * time.Hour},
 	"bench":       {1, 3 * time.Hour},
