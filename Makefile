@@ -126,8 +126,8 @@ bench-hosts: build
 test: deps vet unit pytest check-peers suites
 
 # Benchmarks: the default profile (linear pairings: each implementation with itself and both
-# ways with libzmq; adaptive repetitions), QUICK=1 (CI: 64 B, 3 × 200 ms), FULL=1 (the
-# published report's: every pairing, five sizes, 1 s windows); GRID=1 measures every pairing
+# ways with libzmq; 3–5 repetitions until ±10 %), QUICK=1 (CI: 64 B, 3 × 200 ms), FULL=1 (the
+# published report's: every pairing, five sizes, 3 × 500 ms); GRID=1 measures every pairing
 # in any profile.
 bench: build
 	@ZMQSUITE_QUICK=$(QUICK) ZMQSUITE_BENCH_PROFILE=$(if $(FULL),full) ZMQSUITE_BENCH_GRID=$(GRID) \

@@ -113,6 +113,39 @@ var _ = Describe("kill and stall", func() {
 		Expect(pool.Shutdown()).To(BeEmpty())
 	}, SpecTimeout(60*time.Second))
 
+	It("keeps the peer of a lingering socket whose every message the case saw arrive", func(ctx SpecContext) {
+		reg, err := harness.NewRegistry("")
+		Expect(err).NotTo(HaveOccurred())
+		lz, err := reg.Get("libzmq")
+		Expect(err).NotTo(HaveOccurred())
+		if lz.Unavailable != "" {
+			Skip("libzmq's linger is the behaviour under test: " + lz.Unavailable)
+		}
+		cell := harness.NewCell(pool, harness.TCP, im, lz)
+		var pid int
+		a := harness.Run(ctx, cell, func() {
+			pull := cell.Bind(ctx, harness.PULL)
+			push := cell.Connect(ctx, harness.PUSH, pull)
+			push.Send(ctx, "delivered")
+			Expect(pull.RecvStrings(ctx)).To(Equal([]string{"delivered"}))
+			pid = cell.PID(ctx, harness.ConnectSide)
+			Expect(push.Close(ctx, -1)).To(Succeed())
+			push.Delivered()
+		})
+		Expect(a.Fault).To(BeNil())
+		Expect(a.Err).NotTo(HaveOccurred())
+		Expect(cell.Close(ctx)).To(BeNil())
+		Expect(cell.Steps()).NotTo(ContainElement(HavePrefix("retire ")))
+
+		next := harness.NewCell(pool, harness.TCP, im, lz)
+		a = harness.Run(ctx, next, func() {
+			Expect(next.PID(ctx, harness.ConnectSide)).To(Equal(pid), "the same peer serves the next cell")
+		})
+		Expect(a.Err).NotTo(HaveOccurred())
+		next.Close(ctx)
+		Expect(pool.Shutdown()).To(BeEmpty())
+	}, SpecTimeout(60*time.Second))
+
 	It("a call on a killed peer's socket is a fault of the case, not a hang", func(ctx SpecContext) {
 		cell := harness.NewCell(pool, harness.TCP, im, im)
 		a := harness.Run(ctx, cell, func() {

@@ -204,10 +204,14 @@ type BenchRecord struct {
 	Subscribers int               `json:"subscribers,omitempty"` // pub_sub fan-out
 	// Outcome is pass (figures were taken), or why some repetition has none: skip (a side
 	// lacks what the figure needs), crash, hang, fail (an error, or a peer that broke the
-	// protocol).
+	// protocol), xfail (an interop entry holds: the two never exchange a message, so nothing
+	// was measured), xpass (an interop entry says so, but a probe's message crossed: the entry
+	// is stale).
 	Outcome Outcome `json:"outcome"`
 	Reason  string  `json:"reason,omitempty"`
 	Blame   string  `json:"blame,omitempty"`
+	// Expectation is the interop entry behind an xfail or xpass.
+	Expectation *ExpectationRef `json:"expectation,omitempty"`
 	// Repetitions is how many times the figure was measured (adaptive: until its confidence
 	// interval was within the target, or the most allowed).
 	Repetitions int `json:"repetitions,omitempty"`

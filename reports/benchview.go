@@ -169,6 +169,9 @@ func benchProblem(r harness.BenchRecord) string {
 	if r.Blame != "" {
 		s += " (blame " + r.Blame + ")"
 	}
+	if e := r.Expectation; e != nil && e.Link != "" {
+		s += " — known: " + e.Link
+	}
 	return s
 }
 

@@ -105,7 +105,7 @@ func (r *Run) interopVerdict(ctx ginkgo.SpecContext, st started, c *CellSpec) (h
 		Pattern: st.Pattern, Transport: st.Transport, Scenario: st.Scenario, Bind: st.Bind, Connect: st.Connect,
 		Outcome: harness.XFail, RFC: harness.VerdictFail, Reference: harness.VerdictNA, Rerun: st.Rerun,
 		Observed:    "no interoperation",
-		Expectation: &harness.ExpectationRef{Reason: e.Reason, Link: e.Link, Impls: e.Impls(), Where: e.Where()}}
+		Expectation: RefOf(e)}
 	rec.Reason, _ = splitReason(fmt.Sprintf("not run: %s and %s do not interoperate over %s (%s: %s)",
 		st.Bind, st.Connect, st.Transport, r.probe().Name, p.err))
 	return rec, true
@@ -121,10 +121,15 @@ func interopLimit() time.Duration { return interopBudget + 4*harness.PathSlack.A
 // probePairing runs the suite's probe (a PAIR pair by default) in a cell of its own; the
 // error says why the pairing does not interoperate, nil that it does.
 func (r *Run) probePairing(ctx SpecContext, c *CellSpec) error {
-	cell := harness.NewCell(r.pool, c.Transport, c.Bind, c.Connect)
-	cell.ID = "interop probe " + c.Transport + " " + c.Bind.Name + "→" + c.Connect.Name
+	return probeIn(ctx, r.pool, r.probe(), c.Transport, c.Bind, c.Connect)
+}
+
+// probeIn runs probe in a cell of pool's peers.
+func probeIn(ctx SpecContext, pool *harness.Pool, probe *Probe, transport string, bind, connect *harness.Impl) error {
+	cell := harness.NewCell(pool, transport, bind, connect)
+	cell.ID = "interop probe " + transport + " " + bind.Name + "→" + connect.Name
 	defer cell.Close(ctx)
-	a := harness.Run(ctx, cell, func() { r.probe().Body(ctx, cell) })
+	a := harness.Run(ctx, cell, func() { probe.Body(ctx, cell) })
 	switch {
 	case a.Fault != nil:
 		return a.Fault
@@ -172,4 +177,35 @@ func staleInterop(suite string, seen []interopStale) []harness.Record {
 			Expectation: &harness.ExpectationRef{Reason: s.Reason, Link: s.Link, Where: s.Where}})
 	}
 	return out
+}
+
+// PairingInterop is the interop check for a suite whose results are not case cells (the
+// benchmarks, whose figures are pairings too): the entry of exps that covers suite's
+// bind→connect pairing over transport, or nil, and with an entry what the PAIR probe found
+// in fresh peers — why no message crossed, or nil when one did (the entry is stale). A
+// benchmark of a pairing that never connects measured only its first-message timeout, as red
+// figures, in every repetition: the full grid's go-zeromq↔JeroMQ figures, 10 s each.
+func PairingInterop(ctx SpecContext, exps *scenarios.Expectations, suite string, found *Found, transport string,
+	bind, connect *harness.Impl) (*scenarios.Expectation, error) {
+	e := exps.Interop(scenarios.Cell{Suite: suite, Transport: transport, Bind: bind.Name, Connect: connect.Name,
+		OS: runtime.GOOS, Versions: found.Versions()})
+	if e == nil {
+		return nil, nil
+	}
+	pool := harness.NewPool()
+	defer pool.Shutdown()
+	pctx, cancel := context.WithTimeout(context.Background(), interopLimit())
+	defer cancel()
+	return e, probeIn(ginkgoCtx{pctx, ctx}, pool, pairProbe, transport, bind, connect)
+}
+
+// InteropReason is what a result of a pairing an interop entry holds for says instead of a
+// verdict: "not run: A and B do not interoperate over tcp (a PAIR probe: why)".
+func InteropReason(transport, bind, connect string, why error) string {
+	return fmt.Sprintf("not run: %s and %s do not interoperate over %s (%s: %s)", bind, connect, transport, pairProbe.Name, why)
+}
+
+// RefOf is how a result names the expectations entry behind it.
+func RefOf(e *scenarios.Expectation) *harness.ExpectationRef {
+	return &harness.ExpectationRef{Reason: e.Reason, Link: e.Link, Intermittent: e.Intermittent, Impls: e.Impls(), Where: e.Where()}
 }

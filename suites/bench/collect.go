@@ -54,6 +54,10 @@ func Summarise(ms []Measurement) []harness.BenchRecord {
 			if m.Outcome != harness.Pass {
 				if r.Outcome == harness.Pass {
 					r.Outcome, r.Reason, r.Blame = m.Outcome, fmt.Sprintf("repetition %d: %s", m.Rep, m.Reason), m.Blame
+					if m.Outcome == harness.XFail {
+						r.Reason = m.Reason // not measured at all: no repetition to name
+					}
+					r.Expectation = m.Expectation
 				}
 				continue
 			}

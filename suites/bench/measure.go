@@ -33,12 +33,14 @@ type Key struct {
 type Measurement struct {
 	Key     Key             `json:"key"`
 	Rep     int             `json:"rep"`
-	Outcome harness.Outcome `json:"outcome"` // pass (a figure), skip, fail, crash, hang
+	Outcome harness.Outcome `json:"outcome"` // pass (a figure), skip, fail, crash, hang, xfail, xpass
 	Reason  string          `json:"reason,omitempty"`
 	Blame   string          `json:"blame,omitempty"`
-	MsgPS   float64         `json:"msg_per_sec,omitempty"`
-	MBPS    float64         `json:"mb_per_sec,omitempty"`
-	Latency *peer.Latency   `json:"latency,omitempty"`
+	// Expectation is the interop entry behind an xfail (not measured) or xpass (stale entry).
+	Expectation *harness.ExpectationRef `json:"expectation,omitempty"`
+	MsgPS       float64                 `json:"msg_per_sec,omitempty"`
+	MBPS        float64                 `json:"mb_per_sec,omitempty"`
+	Latency     *peer.Latency           `json:"latency,omitempty"`
 }
 
 // Measure runs one repetition of k in fresh sockets of pool's peers. A peer that crashes or

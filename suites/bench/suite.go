@@ -16,6 +16,7 @@ import (
 	"github.com/zmqsuite/zmqsuite/harness"
 	"github.com/zmqsuite/zmqsuite/harness/matrix"
 	"github.com/zmqsuite/zmqsuite/harness/peer"
+	"github.com/zmqsuite/zmqsuite/scenarios"
 )
 
 // MeasurementEntry names the report entries that carry measurements to ReportAfterSuite.
@@ -33,6 +34,11 @@ type Plan struct {
 	ControlRTTUS map[string]float64
 	// Hosts is where the sides run when the figures are taken across hosts (nil: loopback).
 	Hosts *harness.Placement
+	// found and exps are the implementations found and the expectations, for the interop
+	// entries: a pairing that never exchanges a message is not measured (Plan.interop).
+	found    *matrix.Found
+	exps     *scenarios.Expectations
+	interops map[string]interopVerdict
 
 	total   int // figures selected (this shard)
 	whole   int // figures the filter selects before sharding
@@ -64,7 +70,12 @@ func NewPlan(cfg Config) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Config: cfg, Notes: found.AbsentNotes(), started: time.Now(), Hosts: hosts, shard: shard}
+	exps, err := matrix.LoadExpectations(Name(), func(string) bool { return false }, found.Registry)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Config: cfg, Notes: found.AbsentNotes(), started: time.Now(), Hosts: hosts, shard: shard,
+		found: found, exps: exps, interops: map[string]interopVerdict{}}
 	for _, im := range found.Impls {
 		h := found.Hellos[im.Name]
 		switch {
@@ -99,8 +110,6 @@ func NewPlan(cfg Config) (*Plan, error) {
 	return p, nil
 }
 
-// pairings lists who measures against whom in one figure: every ordered pairing (inproc:
-// within one implementation), then the ceiling where it has the transport and pattern.
 // controlSamples is how many control round trips NewPlan times per implementation.
 const controlSamples = 200
 
@@ -112,6 +121,8 @@ func (p *Plan) all() []*harness.Impl {
 	return append(append([]*harness.Impl(nil), p.Impls...), p.Ceiling)
 }
 
+// pairings lists who measures against whom in one figure: every ordered pairing (inproc:
+// within one implementation), then the ceiling where it has the transport and pattern.
 func (p *Plan) pairings(pattern, transport string) [][2]*harness.Impl {
 	var out [][2]*harness.Impl
 	ref := p.reference()
@@ -301,10 +312,6 @@ func (p *Plan) measureGroup(ctx g.SpecContext, gr group, pairs [][2]*harness.Imp
 		failed bool
 	}
 	st := make([]state, len(pairs))
-	pending := make([]int, len(pairs))
-	for i := range pairs {
-		pending[i] = i
-	}
 	if p.Hosts != nil && gr.transport != harness.TCP {
 		// ipc and inproc never leave one machine: no figure of them is about two hosts, and
 		// one taken here would be a loopback figure under a scenario's name.
@@ -316,12 +323,37 @@ func (p *Plan) measureGroup(ctx g.SpecContext, gr group, pairs [][2]*harness.Imp
 		}
 		return
 	}
+	key := func(pr [2]*harness.Impl) Key {
+		return Key{Pattern: gr.pattern, Transport: gr.transport, Scenario: gr.scenario, Bind: pr[0].Name, Connect: pr[1].Name, Size: gr.size, Subscribers: gr.subs}
+	}
+	stale := make([]*interopVerdict, len(pairs))
+	var pending []int
+	for i, pr := range pairs {
+		switch v := p.interop(ctx, gr.transport, pr); {
+		case v == nil:
+		case v.why != nil:
+			// Known not to interoperate: the figure is that known failure, not ten seconds of
+			// waiting for a first message in each repetition.
+			m := Measurement{Key: key(pr), Rep: 1, Outcome: harness.XFail, Expectation: v.ref,
+				Reason: matrix.InteropReason(gr.transport, pr[0].Name, pr[1].Name, v.why)}
+			g.AddReportEntry(MeasurementEntry, m, g.ReportEntryVisibilityNever)
+			p.progress([]Measurement{m})
+			continue
+		default:
+			stale[i] = v
+		}
+		pending = append(pending, i)
+	}
 	for rep := 1; rep <= p.Config.MaxReps && len(pending) > 0; rep++ {
 		for _, i := range pending {
 			pr := pairs[i]
-			k := Key{Pattern: gr.pattern, Transport: gr.transport, Scenario: gr.scenario, Bind: pr[0].Name, Connect: pr[1].Name, Size: gr.size, Subscribers: gr.subs}
-			m := measureIsolated(ctx, k, pr[0], pr[1], p.Config.Window)
+			m := measureIsolated(ctx, key(pr), pr[0], pr[1], p.Config.Window)
 			m.Rep = rep
+			if v := stale[i]; v != nil && m.Outcome == harness.Pass {
+				m.Outcome, m.Expectation = harness.XPass, v.ref
+				m.Reason = fmt.Sprintf("the interop entry at %s says %s and %s never exchange a message over %s, but a PAIR probe's did and this figure was measured: the entry is stale, remove it",
+					v.ref.Where, pr[0].Name, pr[1].Name, gr.transport)
+			}
 			g.AddReportEntry(MeasurementEntry, m, g.ReportEntryVisibilityNever)
 			st[i].ms = append(st[i].ms, m)
 			st[i].failed = st[i].failed || m.Outcome != harness.Pass
@@ -337,6 +369,29 @@ func (p *Plan) measureGroup(ctx g.SpecContext, gr group, pairs [][2]*harness.Imp
 		}
 		pending = next
 	}
+}
+
+// interopVerdict is what the PAIR probe found for a pairing an interop entry covers: why no
+// message crossed, or nil when one did (the entry is stale).
+type interopVerdict struct {
+	ref *harness.ExpectationRef
+	why error
+}
+
+// interop checks the interop entry that covers a pairing over transport, once per run (the
+// engine's PAIR probe, in fresh peers); nil when no entry covers it.
+func (p *Plan) interop(ctx g.SpecContext, transport string, pr [2]*harness.Impl) *interopVerdict {
+	k := transport + "|" + pr[0].Name + "|" + pr[1].Name
+	if v, ok := p.interops[k]; ok {
+		return &v
+	}
+	e, why := matrix.PairingInterop(ctx, p.exps, Name(), p.found, transport, pr[0], pr[1])
+	if e == nil {
+		return nil
+	}
+	v := interopVerdict{ref: matrix.RefOf(e), why: why}
+	p.interops[k] = v
+	return &v
 }
 
 // withinTarget reports whether a figure's repetitions have reached the target confidence.

@@ -262,6 +262,7 @@ var _ = c.Case("LNG.1", Libzmq, "flow", "Infinite linger: messages queued before
 		for i := 0; i < 10; i++ {
 			Expect(pull.RecvStrings(ctx)).To(Equal([]string{fmt.Sprint(i)}), "message %d queued before close", i)
 		}
+		push.Delivered()
 	}, c.NoTap())
 
 // LNG.2 (zmq_setsockopt(3) ZMQ_LINGER: "The value of 0 specifies no linger period. Pending
@@ -294,6 +295,7 @@ var _ = c.Case("LNG.3", Libzmq, "flow", "Send N then close at once: all N are de
 		err := recv.Wait(ctx)
 		cell.Metric("delivered", float64(recv.Received()))
 		Expect(err).NotTo(HaveOccurred())
+		push.Delivered()
 	}, c.NoTap())
 
 // TMO.1 (zmq_setsockopt(3) ZMQ_RCVTIMEO; libzmq test_timeo): a receive with RCVTIMEO set returns
