@@ -34,13 +34,13 @@ type Config struct {
 }
 
 // The profiles. Default is what make run measures (linear pairings, adaptive repetitions:
-// about 10 minutes for five implementations on 2 cores). Of the published default run's 194
-// figures, 139 went to the old limit of six repetitions without reaching ±10 %: on this
+// 194 figures in 9 min 7 s for five implementations on 2 cores). Of an earlier default run's
+// 194 figures, 139 went to the old limit of six repetitions without reaching ±10 %: on this
 // shared machine the sixth narrowed the interval by 16 % (t·s/√n, 2.57/√6 against 2.78/√5)
 // and cost 95 s of make run. Full is the published report's: the N×N grid, five sizes, two
-// fan-out widths, three repetitions of 500 ms (1,120 figures in about 45 minutes on 2 cores;
-// five of 1 s took about 2.5 hours, too long for the job that publishes). It is for reading,
-// not for gating: each figure states the confidence interval its three repetitions reached.
+// fan-out widths, three repetitions of 500 ms (1,120 figures in 36 min 23 s on 2 cores; five
+// of 1 s took about 2.5 hours, too long for the job that publishes). It is for reading, not
+// for gating: each figure states the confidence interval its three repetitions reached.
 // Quick fits CI (64 B only).
 var (
 	Default = Config{Profile: "default", Sizes: []int{64, 65536}, MinReps: 3, MaxReps: 5, TargetCI: 0.10,

@@ -91,3 +91,26 @@ func TestUnitFilterSelectsABindingsFigures(t *testing.T) {
 		t.Errorf("bind:nosuch selects %d groups", len(got))
 	}
 }
+
+// A pairing an interop entry holds for is one xfail figure that says why and names the entry,
+// without the "repetition N" of a measured figure's failure; nothing about it is gated.
+func TestUnitInteropFigureIsAKnownFailure(t *testing.T) {
+	ref := &harness.ExpectationRef{Reason: "ZMTP 3.0 only against ZMTP 2.0 only", Link: "https://github.com/zeromq/jeromq/issues/59"}
+	k := Key{Pattern: PushPull, Transport: harness.TCP, Bind: "gozmq", Connect: "jeromq", Size: 64}
+	why := matrix.InteropReason(harness.TCP, "gozmq", "jeromq", errString("bind PAIR receive: again"))
+	recs := Summarise([]Measurement{{Key: k, Rep: 1, Outcome: harness.XFail, Reason: why, Expectation: ref}})
+	if len(recs) != 1 {
+		t.Fatalf("%d records, want 1", len(recs))
+	}
+	r := recs[0]
+	if r.Outcome != harness.XFail || r.Outcome.Red() || r.Expectation != ref || r.MsgPerSec != nil || r.CI != nil {
+		t.Errorf("record %+v: want a non-red xfail naming its entry, with no figure", r)
+	}
+	if want := "not run: gozmq and jeromq do not interoperate over tcp (a PAIR probe: bind PAIR receive: again)"; r.Reason != want {
+		t.Errorf("reason %q, want %q", r.Reason, want)
+	}
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
