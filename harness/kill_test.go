@@ -70,13 +70,7 @@ var _ = Describe("kill and stall", func() {
 	}, SpecTimeout(60*time.Second))
 
 	It("retires a peer whose socket was closed with a linger, so the socket cannot reach a later cell", func(ctx SpecContext) {
-		reg, err := harness.NewRegistry("")
-		Expect(err).NotTo(HaveOccurred())
-		lz, err := reg.Get("libzmq")
-		Expect(err).NotTo(HaveOccurred())
-		if lz.Unavailable != "" {
-			Skip("libzmq's linger is the behaviour under test: " + lz.Unavailable)
-		}
+		lz := libzmqForLinger()
 		cell := harness.NewCell(pool, harness.TCP, im, lz)
 		cell.ID = "lingering cell"
 		var ep string
@@ -114,13 +108,7 @@ var _ = Describe("kill and stall", func() {
 	}, SpecTimeout(60*time.Second))
 
 	It("keeps the peer of a lingering socket whose every message the case saw arrive", func(ctx SpecContext) {
-		reg, err := harness.NewRegistry("")
-		Expect(err).NotTo(HaveOccurred())
-		lz, err := reg.Get("libzmq")
-		Expect(err).NotTo(HaveOccurred())
-		if lz.Unavailable != "" {
-			Skip("libzmq's linger is the behaviour under test: " + lz.Unavailable)
-		}
+		lz := libzmqForLinger()
 		cell := harness.NewCell(pool, harness.TCP, im, lz)
 		var pid int
 		a := harness.Run(ctx, cell, func() {
@@ -191,4 +179,18 @@ func binderKilledUnderPush(ctx context.Context, cell *harness.Cell) (push *harne
 	push.Send(ctx, "before")
 	Expect(pull.RecvStrings(ctx)).To(Equal([]string{"before"}))
 	return push, pull.Endpoint, cell.Kill(ctx, harness.BindSide)
+}
+
+// libzmqForLinger is the libzmq implementation, whose linger (a closed socket that keeps
+// redialling) the linger tests are about; the test is skipped where it does not run.
+func libzmqForLinger() *harness.Impl {
+	GinkgoHelper()
+	reg, err := harness.NewRegistry("")
+	Expect(err).NotTo(HaveOccurred())
+	lz, err := reg.Get("libzmq")
+	Expect(err).NotTo(HaveOccurred())
+	if lz.Unavailable != "" {
+		Skip("libzmq's linger is the behaviour under test: " + lz.Unavailable)
+	}
+	return lz
 }

@@ -263,10 +263,10 @@ func (s *Sock) Close(ctx context.Context, lingerMS int64) error {
 
 // Delivered says that the case has seen every message this closed socket was given arrive:
 // whatever its linger, it holds nothing that could reach a later cell, so its peer serves the
-// next cell instead of being retired (Cell.Close). Each retired peer is a restart: LNG.1's
-// and LNG.3's passing cells retired about 90 peers in a conformance run, JVMs among them at
-// 1–2 CPU-s each. A case calls it only once delivery is checked; a cell that failed before
-// keeps the retirement.
+// next cell instead of being retired (Cell.Close). Each retired peer is a restart, a JVM's
+// among them, and LNG.1 and LNG.3 retired one in each passing cell: a conformance run
+// started about 220 peer processes where 80 would serve. A case calls it only once delivery
+// is checked; a cell that failed before keeps the retirement.
 func (s *Sock) Delivered() { s.lingering = false }
 
 // Job is an operation running inside a peer while the harness does other things.

@@ -106,8 +106,7 @@ func (r *Run) interopVerdict(ctx ginkgo.SpecContext, st started, c *CellSpec) (h
 		Outcome: harness.XFail, RFC: harness.VerdictFail, Reference: harness.VerdictNA, Rerun: st.Rerun,
 		Observed:    "no interoperation",
 		Expectation: RefOf(e)}
-	rec.Reason, _ = splitReason(fmt.Sprintf("not run: %s and %s do not interoperate over %s (%s: %s)",
-		st.Bind, st.Connect, st.Transport, r.probe().Name, p.err))
+	rec.Reason, _ = splitReason(interopReason(r.probe().Name, st.Transport, st.Bind, st.Connect, p.err))
 	return rec, true
 }
 
@@ -185,10 +184,11 @@ func staleInterop(suite string, seen []interopStale) []harness.Record {
 // in fresh peers — why no message crossed, or nil when one did (the entry is stale). A
 // benchmark of a pairing that never connects measured only its first-message timeout, as red
 // figures, in every repetition: the full grid's go-zeromq↔JeroMQ figures, 10 s each.
-func PairingInterop(ctx SpecContext, exps *scenarios.Expectations, suite string, found *Found, transport string,
+// versions are Found.Versions(), which an expectation's version ranges are matched against.
+func PairingInterop(ctx SpecContext, exps *scenarios.Expectations, suite string, versions map[string]string, transport string,
 	bind, connect *harness.Impl) (*scenarios.Expectation, error) {
 	e := exps.Interop(scenarios.Cell{Suite: suite, Transport: transport, Bind: bind.Name, Connect: connect.Name,
-		OS: runtime.GOOS, Versions: found.Versions()})
+		OS: runtime.GOOS, Versions: versions})
 	if e == nil {
 		return nil, nil
 	}
@@ -202,7 +202,13 @@ func PairingInterop(ctx SpecContext, exps *scenarios.Expectations, suite string,
 // InteropReason is what a result of a pairing an interop entry holds for says instead of a
 // verdict: "not run: A and B do not interoperate over tcp (a PAIR probe: why)".
 func InteropReason(transport, bind, connect string, why error) string {
-	return fmt.Sprintf("not run: %s and %s do not interoperate over %s (%s: %s)", bind, connect, transport, pairProbe.Name, why)
+	return interopReason(pairProbe.Name, transport, bind, connect, why)
+}
+
+// interopReason is the one wording of a pairing that did not interoperate, for the cells of
+// a suite (with its own probe's name) and the benchmarks' figures alike.
+func interopReason(probe, transport, bind, connect string, why error) string {
+	return fmt.Sprintf("not run: %s and %s do not interoperate over %s (%s: %s)", bind, connect, transport, probe, why)
 }
 
 // RefOf is how a result names the expectations entry behind it.

@@ -34,9 +34,9 @@ type Plan struct {
 	ControlRTTUS map[string]float64
 	// Hosts is where the sides run when the figures are taken across hosts (nil: loopback).
 	Hosts *harness.Placement
-	// found and exps are the implementations found and the expectations, for the interop
-	// entries: a pairing that never exchanges a message is not measured (Plan.interop).
-	found    *matrix.Found
+	// versions (of the implementations found) and exps are for the interop entries: a
+	// pairing that never exchanges a message is not measured (Plan.interop).
+	versions map[string]string
 	exps     *scenarios.Expectations
 	interops map[string]interopVerdict
 
@@ -75,7 +75,7 @@ func NewPlan(cfg Config) (*Plan, error) {
 		return nil, err
 	}
 	p := &Plan{Config: cfg, Notes: found.AbsentNotes(), started: time.Now(), Hosts: hosts, shard: shard,
-		found: found, exps: exps, interops: map[string]interopVerdict{}}
+		versions: found.Versions(), exps: exps, interops: map[string]interopVerdict{}}
 	for _, im := range found.Impls {
 		h := found.Hellos[im.Name]
 		switch {
@@ -385,7 +385,7 @@ func (p *Plan) interop(ctx g.SpecContext, transport string, pr [2]*harness.Impl)
 	if v, ok := p.interops[k]; ok {
 		return &v
 	}
-	e, why := matrix.PairingInterop(ctx, p.exps, Name(), p.found, transport, pr[0], pr[1])
+	e, why := matrix.PairingInterop(ctx, p.exps, Name(), p.versions, transport, pr[0], pr[1])
 	if e == nil {
 		return nil
 	}
